@@ -1,0 +1,3 @@
+"""Ready-made networks (the reference workloads of benchmarks/README.md)."""
+
+from .decision_1k import build_decision_1k, pattern_rates_hz
