@@ -16,6 +16,7 @@ from .connectivity import (
 )
 from .initializers import AbsNormal, AbstractInitializer, Constant, LogNormal, Normal, Uniform
 from .inputs import AbstractInput, CurrentInput, PoissonInput, SpikeInput
+from .io import load, save
 from .network import Network, NetworkState, init_state, network_step
 from .neuron import LIF, AbstractReset, ResetBySubtraction, ResetToValue, lif_update
 from .population import Population
