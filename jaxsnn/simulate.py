@@ -30,9 +30,11 @@ def _names(x) -> tuple[str, ...] | bool:
     return tuple(x)
 
 
-def _voltages(x) -> tuple:
+def _voltages(x) -> tuple | bool:
     if x is None or x is False:
         return ()
+    if x is True:
+        return True
     if isinstance(x, str):
         return ((x, None),)
     if isinstance(x, Mapping):
@@ -50,8 +52,9 @@ class Record(eqx.Module):
         spikes: population names (or True for all) whose spikes are recorded: per window,
             the spike count of each neuron, shape (n_steps/every, n) (0/1 spikes when
             every=1). Spikes keep the state's float dtype so gradients flow through them.
-        voltages: population names (all neurons) or a mapping name -> neuron indices within
-            that population; V (mV) at the end of each window, shape (n_steps/every, k).
+        voltages: population names (all neurons; True for all populations) or a mapping
+            name -> neuron indices within that population; V (mV) at the end of each
+            window, shape (n_steps/every, k).
         rates: population names (or True for all); population-mean rate (Hz) over each
             window, shape (n_steps/every,).
         counts: population names (or True for all); total spike count of each neuron over
@@ -60,7 +63,7 @@ class Record(eqx.Module):
     """
 
     spikes: tuple[str, ...] | bool = eqx.field(default=False, static=True, converter=_names)
-    voltages: tuple = eqx.field(default=(), static=True, converter=_voltages)
+    voltages: tuple | bool = eqx.field(default=(), static=True, converter=_voltages)
     rates: tuple[str, ...] | bool = eqx.field(default=False, static=True, converter=_names)
     counts: tuple[str, ...] | bool = eqx.field(default=False, static=True, converter=_names)
     every: int = eqx.field(default=1, static=True)
@@ -78,7 +81,8 @@ class Record(eqx.Module):
                 network.population(name)
             return names
 
-        for name, idx in self.voltages:
+        voltages = tuple((n, None) for n in all_names) if self.voltages is True else self.voltages
+        for name, idx in voltages:
             n = network.population(name).n
             if idx is not None and any(not 0 <= i < n for i in idx):
                 raise ValueError(
@@ -86,7 +90,7 @@ class Record(eqx.Module):
                 )
         return Record(
             expand(self.spikes),
-            dict(self.voltages),
+            dict(voltages),
             expand(self.rates),
             expand(self.counts),
             self.every,
