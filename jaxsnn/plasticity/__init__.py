@@ -24,3 +24,26 @@ from .rules import (
 )
 from .run_rule import run_rule
 from .traces import AbstractPairing, AllPairs, NearestSpike, SynapseLayout, Traces, decay_trace
+
+__all__ = [
+    "AbstractPairing",
+    "AbstractPlasticityRule",
+    "AbstractWeightDependence",
+    "Additive",
+    "AllPairs",
+    "Hebbian",
+    "Multiplicative",
+    "NearestSpike",
+    "PlasticState",
+    "STDP",
+    "SynapseLayout",
+    "Traces",
+    "apply_updates",
+    "decay_trace",
+    "init_plastic_state",
+    "plastic_simulate",
+    "plastic_simulate_batch",
+    "resolve_rules",
+    "run_rule",
+    "with_plastic_weights",
+]

@@ -1,0 +1,203 @@
+"""Hebbian training of the decision model (`jaxsnn.decision`) without gradients.
+
+Rule: contrastive Hebbian learning (Movellan 1991; O'Reilly 1996) on spike traces.
+Each training trial is run twice with the same input spikes (same trial key):
+
+- free phase: the network as it is; its output rate gives the decision;
+- clamped phase: a teacher current of `+teacher_mv` (label '1') or `-teacher_mv`
+  (label '0') is injected into every output neuron, pushing the output population to
+  fire fast or to stay silent.
+
+In both phases the projections onto the output population (the "readout" group: E→out,
+out→out, I→out) accumulate the Hebbian correlation of their traces
+(`Hebbian(on="traces")`: `Σ_t x_pre,i(t)·x_post,j(t)`, traces with τ = `tau_ms`), and the
+weight update is
+
+    Δw_ij = η · ( ⟨x_pre,i · x_post,j⟩_clamped − ⟨x_pre,i · x_post,j⟩_free )
+
+averaged over the batch, followed by `DecisionModel.constrained()` (sparsity, Dale's
+law). With identical input spikes the presynaptic traces are nearly the same in both
+phases, so Δw ≈ η·x_pre·(x_post,clamped − x_post,free): weights from neurons active in
+'1' trials grow until the free output fires like the taught one, those active when the
+output should be silent shrink. Every quantity is local to the synapse (its own pre and
+post traces and the teacher's effect on its post neuron); no gradient is computed.
+
+Both phases use `plastic_simulate` (accumulated mode) inside one jitted step, batched
+with `jax.vmap`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import optax
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._checks import check_int, check_nonnegative, check_positive
+from ..inputs import CurrentInput
+from ..network import init_state
+from ..simulate import Record
+from .plastic_simulate import plastic_simulate
+from .rules import Hebbian
+
+TEACHER = "teacher"
+
+
+class HebbianTrainResult(eqx.Module):
+    """What `train_hebbian` returns (same fields as `jaxsnn.decision.train.TrainResult`).
+
+    Attributes:
+        model: the trained model.
+        losses: (steps,) binary cross-entropy of the free-phase decision logits of each
+            step's batch, before its update (monitoring only: nothing is differentiated).
+        accuracies: (steps,) free-phase batch accuracy at each step, before its update.
+        seconds: wall time of the whole training, compile included (s).
+        compile_seconds: wall time of the first step (s).
+    """
+
+    model: eqx.Module
+    losses: Float[Array, " steps"]
+    accuracies: Float[Array, " steps"]
+    seconds: float
+    compile_seconds: float
+
+
+def readout_indices(model) -> tuple[int, ...]:
+    """Indices of the projections onto the model's output population."""
+    return tuple(i for i, p in enumerate(model.network.projections) if p.post == model.output)
+
+
+def _phase_network(model, rates_hz, teacher_mv):
+    net = model.trial_network(rates_hz)
+    # appended last, so the Poisson input keeps its index and draws the same spikes
+    teacher = CurrentInput(TEACHER, model.output, model.n_out, teacher_mv)
+    return eqx.tree_at(lambda n: n.inputs, net, net.inputs + (teacher,))
+
+
+@eqx.filter_jit
+def hebbian_step(
+    model,
+    key: PRNGKeyArray,
+    *,
+    task,
+    rule: Hebbian,
+    batch_size: int,
+    teacher_mv: float,
+):
+    """One contrastive-Hebbian update on a fresh batch (one JIT region).
+
+    Args:
+        model: a `jaxsnn.decision` `DecisionModel`.
+        key: this step's key (batch rates, labels and trial keys derive from it).
+        task: the task (`jaxsnn.decision.tasks`).
+        rule: the Hebbian rule whose updates are contrasted (its `eta` is the learning rate).
+        batch_size: trials per step.
+        teacher_mv: teacher current (mV) of the clamped phase.
+
+    Returns:
+        `(model, loss, accuracy)`: the updated, constrained model and the free phase's
+        batch BCE and accuracy before the update.
+    """
+    k_data, k_trials = jr.split(key)
+    rates, labels = task.sample(k_data, batch_size, model.n_in, model.dtype)
+    keys = jr.split(k_trials, batch_size)
+    indices = readout_indices(model)
+    rules = {i: rule for i in indices}
+    record = Record(counts=(model.output,))
+
+    def phase(rates_hz, trial_key, teacher):
+        net = _phase_network(model, rates_hz, teacher)
+        state = init_state(net, dtype=model.dtype)
+        _, ps, rec = plastic_simulate(
+            net, state, model.n_steps, rules=rules, dt_ms=model.dt_ms, key=trial_key,
+            record=record, mode="accumulate",
+        )  # fmt: skip
+        rate = jnp.sum(rec["counts"][model.output]) * (1000.0 / (model.n_out * model.window_ms))
+        return ps.dw, rate
+
+    def trial(rates_hz, label, trial_key):
+        dw_free, rate = phase(rates_hz, trial_key, jnp.zeros((), model.dtype))
+        sign = (2 * label - 1).astype(model.dtype)
+        dw_clamped, _ = phase(rates_hz, trial_key, sign * teacher_mv)
+        return tuple(c - f for c, f in zip(dw_clamped, dw_free, strict=True)), rate
+
+    dws, out_rates = jax.vmap(trial)(rates, labels, keys)
+    projections = list(model.network.projections)
+    for i, dw in zip(indices, dws, strict=True):
+        w = projections[i].weights
+        projections[i] = projections[i].with_weights((w + jnp.mean(dw, axis=0)).astype(w.dtype))
+    network = eqx.tree_at(lambda n: n.projections, model.network, tuple(projections))
+    new_model = model.with_network(network).constrained()
+    logits = (out_rates - model.threshold_hz) / model.logit_scale_hz
+    loss = jnp.mean(optax.sigmoid_binary_cross_entropy(logits, labels))
+    accuracy = jnp.mean(((logits > 0) == (labels > 0)).astype(logits.dtype))
+    return new_model, loss, accuracy
+
+
+def train_hebbian(
+    model,
+    task,
+    key: PRNGKeyArray,
+    *,
+    steps: int = 30,
+    batch_size: int = 16,
+    eta: float = 2e-5,
+    teacher_mv: float = 3.0,
+    tau_ms: float = 20.0,
+    callback: Callable[[int, float, float], None] | None = None,
+) -> HebbianTrainResult:
+    """Train the readout of a decision model with contrastive Hebbian learning (no
+    gradients; rule in the module docstring).
+
+    Args:
+        model: a `DecisionModel` (`jaxsnn.decision.model.build_decision_model`).
+        task: the task; batches come from its "train" split of `key`
+            (step i uses `fold_in(fold_in(key, 0), i)`, as gradient training does).
+        key: PRNG key.
+        steps: number of updates.
+        batch_size: trials per update (the update is the batch mean).
+        eta: learning rate η (mV per unit of summed trace product; the sum runs over the
+            trial's steps, so η scales with dt).
+        teacher_mv: teacher current (mV) injected into the output neurons in the clamped
+            phase, + for label '1', − for '0'.
+        tau_ms: time constant of the pre/post traces (ms).
+        callback: called as `callback(step, loss, accuracy)` after every step.
+
+    Returns:
+        A `HebbianTrainResult` (fields as `jaxsnn.decision.train.TrainResult`).
+
+    Raises:
+        ValueError: bad arguments.
+    """
+    check_int("steps", steps, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
+    check_nonnegative("eta", eta)
+    check_positive("teacher_mv", teacher_mv)
+    check_positive("tau_ms", tau_ms)
+    if not readout_indices(model):
+        raise ValueError(f"the model has no projection onto its output '{model.output}'")
+    rule = Hebbian(eta=eta, on="traces", tau_pre_ms=tau_ms, tau_post_ms=tau_ms)
+    train_key = jr.fold_in(key, 0)  # the "train" split, as in jaxsnn.decision.tasks
+    losses, accuracies = [], []
+    t0 = time.perf_counter()
+    compile_s = 0.0
+    for i in range(steps):
+        model, loss, acc = hebbian_step(
+            model, jr.fold_in(train_key, i), task=task, rule=rule, batch_size=batch_size,
+            teacher_mv=float(teacher_mv),
+        )  # fmt: skip
+        loss, acc = float(loss), float(acc)  # blocks, so timing and progress are real
+        if i == 0:
+            compile_s = time.perf_counter() - t0
+        losses.append(loss)
+        accuracies.append(acc)
+        if callback is not None:
+            callback(i, loss, acc)
+    return HebbianTrainResult(
+        model, jnp.asarray(losses), jnp.asarray(accuracies), time.perf_counter() - t0, compile_s
+    )
