@@ -108,6 +108,14 @@ class CurrentInput(AbstractInput):
     n: int = eqx.field(static=True)
     amplitude_mv: float | Array = 0.0
 
+    # Written out so that positional arguments follow the documented order
+    # (name, target, n, amplitude_mv); the dataclass order would put n before target.
+    def __init__(self, name: str, target: str, n: int, amplitude_mv: float | Array = 0.0):
+        self.name = name
+        self.target = target
+        self.n = n
+        self.amplitude_mv = amplitude_mv
+
     def __check_init__(self):
         super().__check_init__()
         check_finite(f"CurrentInput '{self.name}' amplitude_mv", self.amplitude_mv)

@@ -1,0 +1,202 @@
+"""simulate: scan vs loop, determinism, streaming, unit scaling, sparse vs dense, recording."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import jaxsnn as snn
+
+DT = 0.1
+T = 400
+
+
+def build(seed=0, *, s=1.0, layout="auto", rate_hz=150.0):
+    """A small E/I network with every synapse kind, both resets and a Poisson input.
+    `s` multiplies every time constant (and divides the input rate)."""
+    exc = snn.Population(
+        "E", 40, snn.LIF(tau_mem_ms=20.0 * s, v_th_mv=1.0, t_ref_ms=2.0 * s), dale="excitatory"
+    )
+    inh = snn.Population(
+        "I",
+        10,
+        snn.LIF(tau_mem_ms=10.0 * s, t_ref_ms=1.0 * s, reset=snn.ResetBySubtraction()),
+        dale="inhibitory",
+    )
+    inp = snn.PoissonInput("in", 20, rate_hz=rate_hz / s)
+    k = jr.split(jr.key(seed), 6)
+    fp = snn.FixedProbability
+    projs = [
+        snn.connect(inp, exc, fp(0.3), snn.Constant(0.5), key=k[0], layout=layout),
+        snn.connect(
+            inp, inh, fp(0.3), snn.Constant(0.2), snn.ExpCurrent(5.0 * s), key=k[1], layout=layout
+        ),
+        snn.connect(
+            exc, exc, fp(0.2), snn.Constant(0.1), snn.ExpCurrent(3.0 * s), key=k[2], layout=layout
+        ),
+        snn.connect(exc, inh, fp(0.3), snn.Constant(0.3), key=k[3], layout=layout),
+        snn.connect(
+            inh,
+            exc,
+            fp(0.5),
+            snn.Constant(0.2),
+            snn.ExpConductance(4.0 * s, -2.0),
+            key=k[4],
+            layout=layout,
+        ),
+        snn.connect(inh, inh, fp(0.5), snn.Constant(0.2), key=k[5], layout=layout),
+    ]
+    return snn.Network([exc, inh], projs, [inp])
+
+
+def run(net, key, n_steps=T, dt=DT, state=None, record=snn.Record(spikes=True, voltages=True)):
+    state = snn.init_state(net) if state is None else state
+    return snn.simulate(net, state, n_steps, dt_ms=dt, key=key, record=record)
+
+
+def spikes(rec):
+    return np.concatenate([np.asarray(rec["spikes"][p]) for p in ("E", "I")], axis=1)
+
+
+@pytest.fixture(scope="module")
+def reference_run():
+    net = build()
+    final, rec = run(net, jr.key(1))
+    return net, final, rec
+
+
+def test_network_is_active(reference_run):
+    _, _, rec = reference_run
+    s = spikes(rec)
+    # Meaningful comparisons need spikes in both populations, not saturation.
+    assert 20 < s[:, :40].sum() < 0.3 * s[:, :40].size and s[:, 40:].sum() > 20
+
+
+def test_scan_equals_python_loop_of_network_step(reference_run):
+    net, final, rec = reference_run
+    step = eqx.filter_jit(snn.network_step)
+    state, out_s, out_v = snn.init_state(net), [], []
+    for _ in range(T):
+        state, sources = step(net, state, {}, dt_ms=DT, key=jr.key(1))
+        out_s.append(np.concatenate([sources["E"], sources["I"]]))
+        out_v.append(np.asarray(state.v))
+    np.testing.assert_array_equal(np.stack(out_s), spikes(rec))
+    # Same operations, compiled once inside and once outside a scan: XLA may fuse them
+    # differently, so V agrees to float32 rounding (spikes are compared exactly above).
+    v = np.concatenate([rec["v"]["E"], rec["v"]["I"]], axis=1)
+    np.testing.assert_allclose(np.stack(out_v), v, rtol=1e-5, atol=1e-5)
+    assert int(state.t) == int(final.t) == T
+
+
+def test_same_key_same_spikes_different_key_different_spikes(reference_run):
+    net, _, rec = reference_run
+    _, again = run(net, jr.key(1))
+    _, other = run(net, jr.key(2))
+    np.testing.assert_array_equal(spikes(again), spikes(rec))
+    assert not np.array_equal(spikes(other), spikes(rec))
+
+
+def test_streaming_windows_equal_one_long_run():
+    net = build()
+    record = snn.Record(spikes=True)
+    _, whole = run(net, jr.key(3), n_steps=1000, record=record)
+    state, parts = snn.init_state(net), []
+    for _ in range(10):
+        state, rec = run(net, jr.key(3), n_steps=100, state=state, record=record)
+        parts.append(spikes(rec))
+    np.testing.assert_array_equal(np.concatenate(parts), spikes(whole))
+    # The public helper does the same.
+    state2, recs = snn.run_in_windows(
+        net, snn.init_state(net), 10, 100, dt_ms=DT, key=jr.key(3), record=record
+    )
+    np.testing.assert_array_equal(spikes(snn.concat_recordings(recs)), spikes(whole))
+    np.testing.assert_array_equal(state2.v, state.v)
+    assert int(state2.t) == 1000
+
+
+def test_scaling_dt_and_time_constants_by_1024_is_bit_identical(reference_run):
+    """dt and every time constant ×1024, rates ÷1024: every ratio the model uses is the
+    same float (a power of two scales exactly), so spikes and V are bit-identical."""
+    _, _, rec = reference_run
+    net = build(s=1024.0)
+    _, scaled = run(net, jr.key(1), dt=DT * 1024)
+    np.testing.assert_array_equal(spikes(scaled), spikes(rec))
+    for p in ("E", "I"):
+        np.testing.assert_array_equal(scaled["v"][p], rec["v"][p])
+
+
+def test_sparse_equals_dense_in_float64():
+    with jax.enable_x64(True):
+        dense, sparse = build(layout="dense"), build(layout="sparse")
+        assert all(p.is_sparse for p in sparse.projections)
+        assert not any(p.is_sparse for p in dense.projections)
+        _, a = run(dense, jr.key(4))
+        _, b = run(sparse, jr.key(4))
+        np.testing.assert_array_equal(spikes(a), spikes(b))
+        # Only the order of summation in the drive differs.
+        for p in ("E", "I"):
+            np.testing.assert_allclose(a["v"][p], b["v"][p], rtol=0, atol=1e-12)
+
+
+def test_sparse_drive_equals_dense_drive_in_float32():
+    dense, sparse = build(layout="dense"), build(layout="sparse")
+    s = (jr.uniform(jr.key(5), (40,)) < 0.5).astype(jnp.float32)
+
+    @eqx.filter_jit
+    def drives_and_weights(net):
+        return [(p.drive(s[: p.n_pre]), p.dense_weights()) for p in net.projections]
+
+    for (da, wa), (db, wb) in zip(
+        drives_and_weights(dense), drives_and_weights(sparse), strict=True
+    ):
+        np.testing.assert_array_equal(wa, wb)
+        # float32 sums of <= 40 terms of size <= 0.5 in a different order: error ~1e-6.
+        np.testing.assert_allclose(da, db, rtol=1e-6, atol=1e-6)
+
+
+def test_record_every_rates_counts_and_voltage_indices(reference_run):
+    net, final, rec = reference_run
+    every = 20
+    record = snn.Record(spikes="E", voltages={"I": [0, 3]}, rates=True, counts=True, every=every)
+    final2, agg = run(net, jr.key(1), record=record)
+    s = np.asarray(rec["spikes"]["E"])
+    np.testing.assert_array_equal(agg["spikes"]["E"], s.reshape(T // every, every, -1).sum(1))
+    np.testing.assert_array_equal(
+        agg["v"]["I"], np.asarray(rec["v"]["I"])[every - 1 :: every][:, [0, 3]]
+    )
+    window_s = every * DT / 1000
+    np.testing.assert_allclose(
+        agg["rates_hz"]["E"],
+        s.reshape(T // every, every, -1).sum(1).mean(1) / window_s,
+        rtol=1e-5,
+    )
+    np.testing.assert_array_equal(agg["counts"]["I"], np.asarray(rec["spikes"]["I"]).sum(0))
+    assert set(agg) == {"spikes", "v", "rates_hz", "counts"}
+    np.testing.assert_array_equal(final2.v, final.v)
+
+
+def test_recurrent_spikes_arrive_one_step_later_input_spikes_the_same_step():
+    """in -> A (delta, suprathreshold) -> B (delta, suprathreshold): an input spike at
+    step t makes A fire at step t and B at step t + 1."""
+    lif = snn.LIF(tau_mem_ms=10.0, v_th_mv=1.0)
+    a, b = snn.Population("A", 1, lif), snn.Population("B", 1, lif)
+    inp = snn.SpikeInput("in", 1)
+    one = (snn.OneToOne(), snn.Constant(2.0))
+    net = snn.Network(
+        [a, b],
+        [snn.connect(inp, a, *one, key=jr.key(0)), snn.connect(a, b, *one, key=jr.key(1))],
+        [inp],
+    )
+    data = jnp.zeros((10, 1)).at[4, 0].set(1.0)
+    _, rec = snn.simulate(
+        net,
+        snn.init_state(net),
+        10,
+        dt_ms=DT,
+        inputs={"in": data},
+        record=snn.Record(spikes=True),
+    )
+    assert np.nonzero(np.asarray(rec["spikes"]["A"][:, 0]))[0].tolist() == [4]
+    assert np.nonzero(np.asarray(rec["spikes"]["B"][:, 0]))[0].tolist() == [5]
