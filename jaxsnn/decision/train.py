@@ -1,0 +1,253 @@
+"""Gradient training of a `DecisionModel` with optax, by BPTT through the whole scan.
+
+One training step (`train_step`) is a single `eqx.filter_jit` region: it draws the batch
+from the task (`fold_in(key, step)`), runs the batch of trials with `jax.vmap` over one
+`lax.scan` each, takes the gradient of the mean binary cross-entropy of the decision logit
+(`DecisionModel.logit`) through every time step (the spike's surrogate derivative stands
+in for the Heaviside's), applies the optimiser update and re-imposes the constraints.
+
+Which weights train is chosen by groups of projections (`trainable_filter`):
+
+- "input": projections from the Poisson input;
+- "recurrent": projections between the non-output populations ("E", "I");
+- "readout": projections onto the output population (E->out, out->out, I->out).
+
+All other leaves of the model (time constants, thresholds, masks, sparse indices) are
+constants. The filter is an `eqx.filter` spec (a pytree of bools like the model), so any
+other selection can be passed too.
+
+Sparsity and Dale's law during training (projected gradient descent): the gradient of a
+weight where no synapse exists is zeroed before the optimiser sees it (so optimiser
+moments of absent synapses stay zero), and after every update `DecisionModel.constrained()`
+(i.e. `Network.constrained()`) sets absent synapses to 0 and clips excitatory rows to
+>= 0 and inhibitory rows to <= 0. Input weights have no sign constraint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import optax
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._checks import check_int
+from .model import DecisionModel
+from .tasks import SPLITS, AbstractTask
+
+GROUPS = ("input", "recurrent", "readout")
+
+
+def projection_group(model: DecisionModel, pre: str, post: str) -> str:
+    """The trainable group ("input", "recurrent" or "readout") of projection pre->post."""
+    if pre == model.input:
+        return "input"
+    if post == model.output:
+        return "readout"
+    return "recurrent"
+
+
+def trainable_filter(
+    model: DecisionModel, groups: Sequence[str] = ("input", "recurrent", "readout")
+) -> DecisionModel:
+    """An `eqx.filter` spec marking the weights of the projections in `groups` trainable.
+
+    Args:
+        model: the model.
+        groups: any of "input", "recurrent", "readout" (see the module docstring).
+
+    Returns:
+        A pytree shaped like `model` with True at the selected weight arrays, False elsewhere.
+
+    Raises:
+        ValueError: on an unknown group or an empty selection.
+    """
+    groups = tuple(groups)
+    bad = [g for g in groups if g not in GROUPS]
+    if bad or not groups:
+        raise ValueError(f"trainable groups must be a non-empty subset of {GROUPS}, got {groups}")
+    spec = jax.tree.map(lambda _: False, model)
+    projections = model.network.projections
+    chosen = [
+        i for i, p in enumerate(projections) if projection_group(model, p.pre, p.post) in groups
+    ]
+    if not chosen:
+        raise ValueError(f"the model has no projection in the groups {groups}")
+    return eqx.tree_at(
+        lambda s: [s.network.projections[i].weights for i in chosen],
+        spec,
+        [True] * len(chosen),
+    )
+
+
+def bce_loss(
+    model: DecisionModel,
+    rates_hz: Float[Array, "batch n_in"],
+    labels: Float[Array, " batch"],
+    keys: PRNGKeyArray,
+) -> Float[Array, ""]:
+    """Mean binary cross-entropy of the decision logits of a batch of trials.
+
+    Args:
+        model: the model.
+        rates_hz: (batch, n_in) input rates (Hz).
+        labels: (batch,) targets 0.0/1.0.
+        keys: (batch,) trial keys.
+    """
+    logits = jax.vmap(model.logit)(rates_hz, keys)
+    return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, labels))
+
+
+def _mask_absent(grads: DecisionModel, model: DecisionModel) -> DecisionModel:
+    """Zero the gradient of every weight slot that holds no synapse."""
+    chosen, masked = [], []
+    for i, (g, p) in enumerate(
+        zip(grads.network.projections, model.network.projections, strict=True)
+    ):
+        if g.weights is None:
+            continue
+        keep = p.mask if p.mask is not None else p.targets < p.n_post
+        chosen.append(i)
+        masked.append(jnp.where(keep, g.weights, jnp.zeros_like(g.weights)))
+    if not chosen:
+        return grads
+    return eqx.tree_at(lambda t: [t.network.projections[i].weights for i in chosen], grads, masked)
+
+
+@eqx.filter_jit
+def train_step(
+    model: DecisionModel,
+    opt_state: optax.OptState,
+    key: PRNGKeyArray,
+    *,
+    task: AbstractTask,
+    optimizer: optax.GradientTransformation,
+    filter_spec: DecisionModel,
+    batch_size: int,
+) -> tuple[DecisionModel, optax.OptState, Float[Array, ""], Float[Array, ""]]:
+    """One optimiser step on a fresh batch (one JIT region; see the module docstring).
+
+    Args:
+        model: the model.
+        opt_state: `optimizer.init(eqx.filter(model, filter_spec))`.
+        key: this step's key: the batch's rates, labels and trial keys derive from it.
+        task: the task.
+        optimizer: any optax GradientTransformation.
+        filter_spec: from `trainable_filter`.
+        batch_size: trials per step.
+
+    Returns:
+        `(model, opt_state, loss, accuracy)`: the updated, constrained model, the new
+        optimiser state, and the batch's loss and accuracy before the update.
+    """
+    k_data, k_trials = jr.split(key)
+    rates, labels = task.sample(k_data, batch_size, model.n_in, model.dtype)
+    keys = jr.split(k_trials, batch_size)
+    params, static = eqx.partition(model, filter_spec)
+
+    def loss_fn(params):
+        m = eqx.combine(params, static)
+        logits = jax.vmap(m.logit)(rates, keys)
+        loss = jnp.mean(optax.sigmoid_binary_cross_entropy(logits, labels))
+        return loss, logits
+
+    (loss, logits), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(params)
+    grads = _mask_absent(grads, model)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    params = eqx.apply_updates(params, updates)
+    model = eqx.combine(params, static).constrained()
+    accuracy = jnp.mean(((logits > 0) == (labels > 0)).astype(logits.dtype))
+    return model, opt_state, loss, accuracy
+
+
+class TrainResult(eqx.Module):
+    """What `train` returns.
+
+    Attributes:
+        model: the trained model.
+        losses: (steps,) batch loss at each step (before that step's update).
+        accuracies: (steps,) batch accuracy at each step.
+        seconds: wall time of the whole training, compile included (s).
+        compile_seconds: wall time of the first step (compile + one step) (s).
+    """
+
+    model: DecisionModel
+    losses: Float[Array, " steps"]
+    accuracies: Float[Array, " steps"]
+    seconds: float
+    compile_seconds: float
+
+
+def train(
+    model: DecisionModel,
+    task: AbstractTask,
+    key: PRNGKeyArray,
+    *,
+    steps: int = 60,
+    batch_size: int = 16,
+    optimizer: optax.GradientTransformation | None = None,
+    learning_rate: float = 2e-3,
+    trainable: Sequence[str] | DecisionModel = ("input", "recurrent", "readout"),
+    callback: Callable[[int, float, float], None] | None = None,
+) -> TrainResult:
+    """Train `model` on `task` with optax by BPTT (one jitted step per batch).
+
+    Args:
+        model: the model (`build_decision_model`); `model.checkpoint` switches
+            `jax.checkpoint` on the scan step.
+        task: the task; batches come from its "train" split of `key`.
+        key: PRNG key; step i uses `fold_in(fold_in(key, 0), i)`.
+        steps: optimiser steps.
+        batch_size: trials per step.
+        optimizer: any optax GradientTransformation (default `optax.adam(learning_rate)`).
+        learning_rate: Adam's learning rate when `optimizer` is None.
+        trainable: groups of projections to train (see `trainable_filter`), or a filter
+            spec pytree.
+        callback: called as `callback(step, loss, accuracy)` after every step (progress).
+
+    Returns:
+        A `TrainResult`.
+    """
+    check_int("steps", steps, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
+    if optimizer is None:
+        optimizer = optax.adam(learning_rate)
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise ValueError(
+            f"optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}"
+        )
+    spec = trainable if isinstance(trainable, DecisionModel) else trainable_filter(model, trainable)
+    opt_state = optimizer.init(eqx.filter(model, spec))
+    train_key = jr.fold_in(key, SPLITS["train"])
+    losses, accuracies = [], []
+    t0 = time.perf_counter()
+    compile_s = 0.0
+    for i in range(steps):
+        model, opt_state, loss, acc = train_step(
+            model,
+            opt_state,
+            jr.fold_in(train_key, i),
+            task=task,
+            optimizer=optimizer,
+            filter_spec=spec,
+            batch_size=batch_size,
+        )
+        loss, acc = float(loss), float(acc)  # blocks, so the timing and progress are real
+        if i == 0:
+            compile_s = time.perf_counter() - t0
+        losses.append(loss)
+        accuracies.append(acc)
+        if callback is not None:
+            callback(i, loss, acc)
+    seconds = time.perf_counter() - t0
+    return TrainResult(
+        model,
+        jnp.asarray(losses),
+        jnp.asarray(accuracies),
+        seconds,
+        compile_s,
+    )
