@@ -126,8 +126,9 @@ class Sigmoid(AbstractSurrogate):
         check_positive("Sigmoid.slope", self.slope)
 
     def derivative(self, x):
-        s = jax.nn.sigmoid(self.slope * x)
-        return self.slope * s * (1.0 - s)
+        z = self.slope * x
+        # σ(-z) instead of 1 - σ(z): no cancellation in the tails, where σ(z) rounds to 1.
+        return self.slope * jax.nn.sigmoid(z) * jax.nn.sigmoid(-z)
 
 
 @jax.custom_jvp
