@@ -69,9 +69,17 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  {args.trials} trials x {args.steps} steps of {DT_MS} ms, vmapped in one jit call")
     print(f"  compile {compile_s:.2f} s, run {run_s:.3f} s = {bio_s:.1f} s of biological time")
     print(f"  -> {summary['faster_than_real_time']}x faster than real time on {summary['device']}")
-    print(f"  mean E rate: pattern '0' (20 Hz input) {mean0:.2f} Hz, pattern '1' (100 Hz) {mean1:.2f} Hz")
+    print(
+        f"  mean E rate: pattern '0' (20 Hz input) {mean0:.2f} Hz, pattern '1' (100 Hz) {mean1:.2f} Hz"
+    )
     print(f"  rate-threshold decision at {threshold:.2f} Hz: accuracy {accuracy:.3f}")
     return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    from .decision.runner import run_decide
+
+    return run_decide(args)
 
 
 def _positive_int(text: str) -> int:
@@ -93,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(func=_demo)
+    from .decision.runner import add_decide_arguments
+
+    decide = sub.add_parser(
+        "decide",
+        help="train the 1000-neuron decision network and evaluate it on held-out trials",
+        description="Build the 1000-neuron E/I decision network, measure its accuracy, train "
+        "it (optax Adam, BPTT through the whole simulation), measure again on held-out "
+        "Monte-Carlo trials, and write a raster plot, a loss curve and summary.json "
+        "into --out.",
+    )
+    add_decide_arguments(decide)
+    decide.set_defaults(func=_decide)
     return parser
 
 

@@ -58,38 +58,42 @@ def _save(fig, path: str | os.PathLike) -> Path:
 
 def plot_raster(
     path: str | os.PathLike,
-    spikes: Mapping[str, np.ndarray],
+    panels: Sequence[tuple[str, Mapping[str, np.ndarray]]],
     *,
     dt_ms: float,
-    title: str = "",
     max_neurons: int = 200,
 ) -> Path:
-    """Raster plot of one trial, one colour per population.
+    """Raster plots of trials, one panel per trial, one colour per population.
 
     Args:
         path: PNG file to write.
-        spikes: population name -> (n_steps, n) 0/1 spikes, in network order.
+        panels: `(title, spikes)` per trial, `spikes` mapping population name ->
+            (n_steps, n) 0/1 spikes, in network order.
         dt_ms: step length (ms), for the time axis.
-        title: figure title.
         max_neurons: at most this many neurons are drawn per population (the first ones).
 
     Returns:
         The path written.
     """
+    if not panels:
+        raise ValueError("panels must hold at least one (title, spikes) trial")
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4))
-    offset = 0
-    for i, (name, s) in enumerate(spikes.items()):
-        s = np.asarray(s)[:, :max_neurons]
-        steps, neurons = np.nonzero(s)
-        ax.scatter(steps * dt_ms, neurons + offset, s=1.5, color=f"C{i}", label=name, marker="|")
-        offset += s.shape[1]
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("neuron")
-    ax.set_ylim(-1, max(offset, 1))
-    ax.legend(loc="upper right", markerscale=6, fontsize=8)
-    if title:
-        ax.set_title(title)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 3 * len(panels)), squeeze=False)
+    for ax, (title, spikes) in zip(axes[:, 0], panels, strict=True):
+        offset = 0
+        for i, (name, s) in enumerate(spikes.items()):
+            s = np.asarray(s)[:, :max_neurons]
+            steps, neurons = np.nonzero(s)
+            ax.scatter(
+                steps * dt_ms, neurons + offset, s=2.0, color=f"C{i}", label=name, marker="|"
+            )
+            offset += s.shape[1]
+        ax.set_ylabel("neuron")
+        ax.set_ylim(-1, max(offset, 1))
+        ax.legend(loc="upper right", markerscale=5, fontsize=8)
+        ax.set_title(title, fontsize=10)
+    axes[-1, 0].set_xlabel("time (ms)")
+    fig.tight_layout()
     return _save(fig, path)
 
 

@@ -1,0 +1,341 @@
+"""`jaxsnn decide`: build, evaluate, train, evaluate again, and write the results.
+
+The command line of `jaxsnn.cli` delegates here. The learning mode is a clean switch:
+`--learning gradient` (default) trains with `jaxsnn.decision.train.train` (optax, BPTT);
+`--learning hebbian` calls `jaxsnn.plasticity.decision_hebbian.train_hebbian(model, task,
+key, steps=..., batch_size=..., callback=...)` when that module exists, and otherwise
+exits with status 2 and a message. Both return an object with `model`, `losses`,
+`accuracies`, `seconds` and `compile_seconds`.
+
+Output folder (`--out`, default ./jaxsnn-out): `raster.png` (one held-out trial of each
+class after training), `loss.png` (training curve) and `summary.json`, each written
+atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+# Defaults of the built-in run, chosen so that `jaxsnn decide` trains and evaluates in
+# about a minute on a 2-core CPU while reaching the accuracy targets (see the report in
+# the commit history): only the input and readout weights train, which avoids the
+# 1000 × 1000 recurrent weight gradients (about 3x the cost of a step), yet the gradient
+# still flows back through the recurrent dynamics of every one of the 1000 steps.
+DEFAULT_STEPS = {"rate": 15, "xor": 60, "hard": 30}
+DEFAULT_BATCH = 16
+DEFAULT_LR = 1e-2
+DEFAULT_TRAINABLE = ("input", "readout")
+LEARNING = ("gradient", "hebbian")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    from .train import GROUPS
+
+    groups = tuple(g.strip() for g in text.split(",") if g.strip())
+    bad = [g for g in groups if g not in GROUPS]
+    if bad or not groups:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated subset of {','.join(GROUPS)}, got {text!r}"
+        )
+    return groups
+
+
+def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the flags of `jaxsnn decide` to `parser`."""
+    parser.add_argument(
+        "--task",
+        choices=("rate", "xor", "hard"),
+        default="rate",
+        help="rate: 100 Hz vs 20 Hz input; xor: two input groups on/off, label A xor B; "
+        "hard: overlapping noisy rates (default rate)",
+    )
+    parser.add_argument(
+        "--learning",
+        choices=LEARNING,
+        default="gradient",
+        help="gradient: optax + surrogate-gradient BPTT (default); hebbian: "
+        "jaxsnn.plasticity.decision_hebbian when available",
+    )
+    parser.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=None,
+        help="optimiser steps (default: rate 15, xor 60, hard 30)",
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=DEFAULT_BATCH, help="trials per step (16)"
+    )
+    parser.add_argument(
+        "--trials", type=_positive_int, default=1000, help="held-out evaluation trials (1000)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--lr", type=_positive_float, default=DEFAULT_LR, help="Adam rate (1e-2)")
+    parser.add_argument(
+        "--trainable",
+        type=_groups,
+        default=DEFAULT_TRAINABLE,
+        help="comma-separated weight groups to train: input,recurrent,readout "
+        "(default input,readout)",
+    )
+    parser.add_argument(
+        "--checkpoint", action="store_true", help="jax.checkpoint the step (less memory)"
+    )
+    parser.add_argument(
+        "--n-exc", type=_positive_int, default=800, help="excitatory neurons incl. output (800)"
+    )
+    parser.add_argument("--n-inh", type=_positive_int, default=200, help="inhibitory neurons (200)")
+    parser.add_argument("--n-out", type=_positive_int, default=100, help="output neurons (100)")
+    parser.add_argument("--n-in", type=_positive_int, default=100, help="input channels (100)")
+    parser.add_argument(
+        "--window-ms", type=_positive_float, default=100.0, help="decision window in ms (100)"
+    )
+    parser.add_argument(
+        "--threshold-hz", type=_positive_float, default=50.0, help="decision threshold (50 Hz)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("jaxsnn-out"), help="output folder (./jaxsnn-out)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _trainer(learning: str):
+    if learning == "gradient":
+        from .train import train
+
+        return train
+    try:
+        module = importlib.import_module("jaxsnn.plasticity.decision_hebbian")
+    except ImportError:
+        return None
+    return getattr(module, "train_hebbian", None)
+
+
+def _fmt_cm(cm: list[list[int]]) -> list[str]:
+    return [
+        "                 answer 0   answer 1",
+        f"    true 0     {cm[0][0]:>9d}  {cm[0][1]:>9d}",
+        f"    true 1     {cm[1][0]:>9d}  {cm[1][1]:>9d}",
+    ]
+
+
+def run_decide(args: argparse.Namespace) -> int:
+    """Run `jaxsnn decide` with parsed arguments; returns the exit status."""
+    wall0 = time.perf_counter()
+    trainer = _trainer(args.learning)
+    if trainer is None:
+        print(
+            f"jaxsnn decide: error: --learning {args.learning} needs "
+            "jaxsnn.plasticity.decision_hebbian.train_hebbian, which is not available "
+            "in this installation",
+            file=sys.stderr,
+        )
+        return 2
+    if args.n_out >= args.n_exc:
+        print(
+            f"jaxsnn decide: error: --n-out ({args.n_out}) must be smaller than --n-exc "
+            f"({args.n_exc})",
+            file=sys.stderr,
+        )
+        return 2
+
+    import jax
+    import jax.numpy as jnp
+    import jax.random as jr
+    import numpy as np
+
+    from .evaluate import evaluate
+    from .model import build_decision_model
+    from .plots import plot_loss, plot_raster, write_summary
+    from .tasks import get_task
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    steps = args.steps if args.steps is not None else DEFAULT_STEPS[args.task]
+    task = get_task(args.task)
+    key_model, key_data = jr.split(jr.key(args.seed))
+    try:
+        model = build_decision_model(
+            key_model,
+            n_exc=args.n_exc,
+            n_inh=args.n_inh,
+            n_out=args.n_out,
+            n_in=args.n_in,
+            window_ms=args.window_ms,
+            threshold_hz=args.threshold_hz,
+            checkpoint=args.checkpoint,
+        )
+    except ValueError as err:
+        print(f"jaxsnn decide: error: {err}", file=sys.stderr)
+        return 2
+    n_neurons = model.network.n_neurons
+    log(
+        f"jaxsnn decide: task {args.task}, {n_neurons} LIF neurons "
+        f"({args.n_exc} E incl. {args.n_out} output, {args.n_inh} I), "
+        f"{model.n_steps} steps of {model.dt_ms} ms per trial"
+    )
+    log(f"evaluating the untrained network on {args.trials} held-out trials ...")
+    before = evaluate(model, task, key_data, n_trials=args.trials)
+    log(f"  accuracy before training: {before['accuracy']:.3f}")
+
+    log_every = max(1, steps // 10)
+
+    def progress(i: int, loss: float, acc: float) -> None:
+        if i == 0 or (i + 1) % log_every == 0 or i + 1 == steps:
+            elapsed = time.perf_counter() - t_train
+            log(
+                f"  step {i + 1:>4d}/{steps}  loss {loss:.4f}  batch accuracy {acc:.3f}"
+                f"  [{elapsed:.1f} s]"
+            )
+
+    log(
+        f"training ({args.learning}): {steps} steps of {args.batch_size} trials"
+        + (
+            f", trainable {','.join(args.trainable)}, Adam lr {args.lr}"
+            if args.learning == "gradient"
+            else ""
+        )
+    )
+    t_train = time.perf_counter()
+    if args.learning == "gradient":
+        result = trainer(
+            model,
+            task,
+            key_data,
+            steps=steps,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            trainable=args.trainable,
+            callback=progress,
+        )
+    else:
+        result = trainer(
+            model, task, key_data, steps=steps, batch_size=args.batch_size, callback=progress
+        )
+    trained = result.model
+    log(f"evaluating the trained network on {args.trials} held-out trials ...")
+    after = evaluate(trained, task, key_data, n_trials=args.trials)
+
+    out_dir = Path(args.out)
+    rates, labels = task.split(key_data, "test", 64, model.n_in, model.dtype)
+    labels_np = np.asarray(labels)
+    picks = [int(np.argmax(labels_np == c)) for c in (0, 1) if np.any(labels_np == c)]
+    raster_fn = jax.jit(jax.vmap(trained.raster))
+    raster_keys = jr.split(jr.fold_in(key_data, 3), len(picks))
+    spikes = raster_fn(rates[jnp.asarray(picks)], raster_keys)
+    panels = []
+    for j, idx in enumerate(picks):
+        trial = {name: np.asarray(s[j]) for name, s in spikes.items()}
+        rate = float(trial[model.output].mean() * 1000.0 / model.dt_ms)
+        answer = int(rate > model.threshold_hz)
+        panels.append(
+            (f"label {int(labels_np[idx])}: output {rate:.1f} Hz -> answer {answer}", trial)
+        )
+    files = {
+        "raster": str(plot_raster(out_dir / "raster.png", panels, dt_ms=model.dt_ms)),
+        "loss": str(
+            plot_loss(
+                out_dir / "loss.png",
+                np.asarray(result.losses),
+                np.asarray(result.accuracies),
+                title=f"jaxsnn decide: {args.task}, {args.learning}",
+            )
+        ),
+    }
+    summary_path = out_dir / "summary.json"
+    files["summary"] = str(summary_path)
+    wall = time.perf_counter() - wall0
+    summary = {
+        "task": args.task,
+        "learning": args.learning,
+        "accuracy_before": before["accuracy"],
+        "accuracy_after": after["accuracy"],
+        "ci95_before": before["ci95"],
+        "ci95_after": after["ci95"],
+        "ci_method": "Wilson score, 95 %",
+        "confusion_matrix": after["confusion_matrix"],
+        "confusion_matrix_before": before["confusion_matrix"],
+        "confusion_matrix_layout": "rows: true label 0, 1; columns: answer 0, 1",
+        "mean_rate_hz_before": before["mean_rate_hz"],
+        "mean_rate_hz_after": after["mean_rate_hz"],
+        "threshold_hz": model.threshold_hz,
+        "n_trials": args.trials,
+        "train_steps": steps,
+        "batch_size": args.batch_size,
+        "trainable": list(args.trainable) if args.learning == "gradient" else None,
+        "learning_rate": args.lr if args.learning == "gradient" else None,
+        "final_loss": float(np.asarray(result.losses)[-1]),
+        "train_seconds": result.seconds,
+        "train_compile_seconds": result.compile_seconds,
+        "eval_seconds": after["seconds"],
+        "eval_trials_per_second": after["trials_per_second"],
+        "wall_seconds": wall,
+        "model": {
+            "n_neurons": n_neurons,
+            "n_exc": args.n_exc,
+            "n_inh": args.n_inh,
+            "n_out": args.n_out,
+            "n_in": args.n_in,
+            "p": 0.1,
+            "dt_ms": model.dt_ms,
+            "window_ms": model.window_ms,
+            "checkpoint": args.checkpoint,
+        },
+        "seed": args.seed,
+        "files": files,
+        "device": jax.devices()[0].device_kind,
+        "jax": jax.__version__,
+        "python": platform.python_version(),
+    }
+    write_summary(summary_path, summary)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    lo_b, hi_b = before["ci95"]
+    lo_a, hi_a = after["ci95"]
+    lines = [
+        f"jaxsnn decide: task '{args.task}', {n_neurons} LIF neurons, {args.learning} learning",
+        f"  accuracy before training  {before['accuracy']:.3f}  (95 % Wilson CI {lo_b:.3f}-{hi_b:.3f})",
+        f"  accuracy after training   {after['accuracy']:.3f}  (95 % Wilson CI {lo_a:.3f}-{hi_a:.3f})"
+        f"  on {args.trials} held-out trials",
+        "  confusion matrix after training:",
+        *_fmt_cm(after["confusion_matrix"]),
+        f"  mean output rate (Hz)     class 0: {after['mean_rate_hz']['0']:.1f}   "
+        f"class 1: {after['mean_rate_hz']['1']:.1f}   (threshold {model.threshold_hz:g} Hz)",
+        f"  training                  {steps} steps x {args.batch_size} trials in "
+        f"{result.seconds:.1f} s (first step incl. compile {result.compile_seconds:.1f} s)",
+        f"  evaluation                {after['trials_per_second']:.0f} trials/s "
+        f"({after['seconds']:.2f} s for {args.trials} trials of {model.window_ms:g} ms)",
+        f"  wall time                 {wall:.1f} s",
+        f"  wrote {files['raster']}, {files['loss']}, {files['summary']}",
+    ]
+    print("\n".join(lines))
+    return 0
