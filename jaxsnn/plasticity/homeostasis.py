@@ -69,7 +69,7 @@ def mean_weight_and_in_degree(
     """
     ex = _exists(weights, exists)
     n_post = weights.shape[1] if n_post is None else n_post
-    count = jnp.sum(ex)
+    count = jnp.sum(ex, dtype=weights.dtype)
     w = jnp.abs(weights) if use_abs else weights
     w_bar = jnp.sum(jnp.where(ex, w, 0)) / jnp.maximum(count, 1)
     return w_bar, count / n_post
@@ -129,7 +129,7 @@ def rescale_to_mean(
     Returns the new weights (a structural operation, not a plasticity update).
     """
     ex = _exists(weights, exists)
-    current = jnp.sum(jnp.where(ex, weights, 0)) / jnp.maximum(jnp.sum(ex), 1)
+    current = jnp.sum(jnp.where(ex, weights, 0)) / jnp.maximum(jnp.sum(ex, dtype=weights.dtype), 1)
     factor = jnp.where(current != 0, target_mean / jnp.where(current != 0, current, 1), 1)
     return jnp.where(ex, weights * factor, 0).astype(weights.dtype)
 
@@ -151,7 +151,7 @@ def prune_weakest(
     flat_ex = ex.ravel()
     score = jnp.where(flat_ex, flat_w, jnp.inf)
     rank = jnp.argsort(jnp.argsort(score, stable=True), stable=True)
-    k = jnp.floor(fraction * jnp.sum(flat_ex)).astype(rank.dtype)
+    k = jnp.floor(fraction * jnp.sum(flat_ex, dtype=weights.dtype)).astype(rank.dtype)
     pruned = (rank < k) & flat_ex
     keep = (flat_ex & ~pruned).reshape(ex.shape)
     return jnp.where(keep, weights, 0).astype(weights.dtype), keep

@@ -392,7 +392,8 @@ def _run(
                 n: jnp.mean(counts[..., slices[n]], axis=-1) * scale for n in record.rates
             }
         out["w_mean"] = tuple(
-            jnp.sum(jnp.where(lay.exists(w), w, 0)) / jnp.maximum(jnp.sum(lay.exists(w)), 1)
+            jnp.sum(jnp.where(lay.exists(w), w, 0))
+            / jnp.maximum(jnp.sum(lay.exists(w), dtype=w.dtype), 1)
             for lay, w in zip(layouts, ps.weights, strict=True)
         )
         return ((state, ps), totals + counts), out

@@ -1,0 +1,75 @@
+"""Mean drift of additive all-to-all STDP under independent Poisson pre/post firing.
+
+Closed form (REFERENCES §5.3): E[dw/dt] = r_pre·r_post·(A₊τ₊ − A₋τ₋), here negative
+(A₋τ₋ = 1.05·A₊τ₊, Song et al.'s depression-dominated window). The rule is driven with
+Bernoulli spike trains drawn inside the scan, one pre/post pair per synapse (a one-to-one
+ELL layout), no network.
+
+Discrete time: with coincident spikes not paired, the expected drift per step is
+p²·(A₊ d₊/(1−d₊) − A₋ d₋/(1−d₋)), d = exp(−dt/τ), which is the formula times
+(1 − dt/(2τ)) to first order: a bias of −2.5 % at dt = 1 ms and −0.6 % at dt = 0.25 ms.
+"""
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import pytest
+
+from jaxsnn.plasticity import STDP, SynapseLayout
+
+RATE_HZ = 10.0
+A_PLUS = 1e-4  # small: no bounds are reached, weights only accumulate
+TAU_MS = 20.0
+RULE = STDP(
+    a_plus=A_PLUS, a_minus=1.05 * A_PLUS, tau_plus_ms=TAU_MS, tau_minus_ms=TAU_MS, clip=False
+)
+
+
+def mean_drift(n_synapses, seconds, dt_ms, seed):
+    """Mean Δw over independent synapses after `seconds` of Poisson firing."""
+    layout = SynapseLayout(n_synapses, targets=jnp.arange(n_synapses, dtype=jnp.int32)[:, None])
+    steps = int(round(seconds * 1000 / dt_ms))
+    p = RATE_HZ * dt_ms * 1e-3
+    key = jr.key(seed)
+
+    @jax.jit
+    def run():
+        def step(carry, t):
+            w, traces = carry
+            s = (jr.uniform(jr.fold_in(key, t), (2, n_synapses)) < p).astype(jnp.float32)
+            dw, traces = RULE(w, traces, s[0], s[1], layout=layout, dt_ms=dt_ms)
+            return (w + dw, traces), None
+
+        carry = (jnp.zeros((n_synapses, 1), jnp.float32), RULE.init(n_synapses, n_synapses))
+        (w, _), _ = jax.lax.scan(step, carry, jnp.arange(steps))
+        return jnp.mean(w)
+
+    return float(run())
+
+
+def expected_drift(seconds):
+    r = RATE_HZ * 1e-3  # per ms
+    return r * r * (A_PLUS * TAU_MS - 1.05 * A_PLUS * TAU_MS) * seconds * 1000
+
+
+def test_mean_drift_short():
+    # 1000 synapses, 100 s, dt = 1 ms (~5 s). The seed-to-seed spread of the mean is
+    # 5.6 % here (measured over 6 seeds: each synapse sees ~1000 pairs whose random
+    # timing dominates), and dt = 1 ms biases it by −2.5 % (module docstring): ±20 % is
+    # about 3σ. The slow test below checks the 5 % criterion with 20× the statistics.
+    got = mean_drift(1000, 100.0, 1.0, seed=0)
+    want = expected_drift(100.0)
+    assert got < 0
+    assert abs(got / want - 1) < 0.2, (got, want)
+
+
+@pytest.mark.slow
+def test_mean_drift_within_5_percent():
+    # 20 000 synapses (seed spread ~1.3 %), dt = 0.25 ms (bias −0.6 %), 100 s: the 5 %
+    # criterion of REFERENCES §5.4 S3 holds at > 3σ (about 2.5 min on 2 CPU cores).
+    # REFERENCES proposes 1000 synapses, but then the statistical spread alone (5.6 %)
+    # exceeds the tolerance.
+    got = mean_drift(20000, 100.0, 0.25, seed=0)
+    want = expected_drift(100.0)
+    assert got < 0
+    assert abs(got / want - 1) < 0.05, (got, want)
