@@ -317,6 +317,75 @@ def plastic_simulate_batch(
     )  # fmt: skip
 
 
+def _trial_step(
+    network, indices, rules, layouts, weights, w_rule, state, traces, data_t, key, dt_ms,
+    learning, differentiable,
+):  # fmt: skip
+    """One step of one trial: `network_step` with the plastic weights, then each rule's
+    raw update computed against `w_rule`. Returns `(state, traces, raw_dws, sources)`."""
+    net = with_plastic_weights(network, indices, weights)
+    new_state, sources = network_step(net, state, data_t, dt_ms=dt_ms, key=key)
+    if not learning:
+        return new_state, traces, tuple(jnp.zeros_like(w) for w in weights), sources
+    sg = (lambda x: x) if differentiable else jax.lax.stop_gradient
+    spike_inputs = {i.name for i in network.inputs if isinstance(i, AbstractSpikeInput)}
+    dws, new_traces = [], []
+    for i, r, lay, w, tr in zip(indices, rules, layouts, w_rule, traces, strict=True):
+        p = network.projections[i]
+        if p.pre in spike_inputs:
+            s_pre = sources[p.pre]
+        else:
+            s_pre = state.spikes[network.slice(p.pre)]  # arrives one step after emission
+        dw, tr = r.update(w, tr, s_pre, sources[p.post], layout=lay, dt_ms=dt_ms)
+        dws.append(sg(dw))
+        new_traces.append(jax.tree.map(sg, tr))
+    return new_state, tuple(new_traces), tuple(dws), sources
+
+
+def plastic_step(
+    network: Network,
+    rules: RuleMap,
+    state: NetworkState,
+    plastic_state: PlasticState,
+    data_t: Mapping[str, Array],
+    *,
+    dt_ms: float,
+    key: PRNGKeyArray,
+    learning: bool = True,
+    differentiable: bool = False,
+) -> tuple[NetworkState, PlasticState, dict[str, Array]]:
+    """One online-plasticity step of one trial, for use inside a user's own `lax.scan`
+    (e.g. next to a readout trained by optax, see `jaxsnn.plasticity.hybrid`).
+
+    Args:
+        network: the network (the plastic projections' weights come from `plastic_state`).
+        rules: `{(pre, post) or index: rule}` as in `plastic_simulate`.
+        state: network state.
+        plastic_state: weights, traces and summed update of the plastic projections.
+        data_t: this step's input data (name -> (n,) array).
+        dt_ms: step length (ms).
+        key: the simulation key (the step draws from `fold_in(key, state.t)`).
+        learning: False leaves weights and traces unchanged.
+        differentiable: let gradients flow through the updates and traces.
+
+    Returns:
+        `(state, plastic_state, sources)`, `sources` as returned by `jaxsnn.network_step`.
+    """
+    indices, rule_list = resolve_rules(network, rules)
+    layouts = [SynapseLayout.of(network.projections[i]) for i in indices]
+    w = plastic_state.weights
+    state, traces, raw, sources = _trial_step(
+        network, indices, rule_list, layouts, w, w, state, plastic_state.traces, data_t, key,
+        dt_ms, learning, differentiable,
+    )  # fmt: skip
+    if not learning:
+        return state, plastic_state, sources
+    dws = tuple(r.bound(wi, d) for r, wi, d in zip(rule_list, w, raw, strict=True))
+    weights = tuple(wi + d for wi, d in zip(w, dws, strict=True))
+    total = tuple(t + d for t, d in zip(plastic_state.dw, dws, strict=True))
+    return state, PlasticState(weights, traces, total), sources
+
+
 @eqx.filter_jit
 def _run(
     network, state, ps, inputs, key, indices, rules, n_steps, dt_ms, record, mode, learning,
@@ -332,26 +401,15 @@ def _run(
 
     xs = {k: windowed(v) for k, v in inputs.items()}
     slices = {p.name: network.slice(p.name) for p in network.populations}
-    spike_inputs = {i.name for i in network.inputs if isinstance(i, AbstractSpikeInput)}
-    projs = [network.projections[i] for i in indices]
-    layouts = [SynapseLayout.of(p) for p in projs]
+    layouts = [SynapseLayout.of(network.projections[i]) for i in indices]
     w_start = ps.weights
-    sg = (lambda x: x) if differentiable else jax.lax.stop_gradient
 
     def trial_step(weights, w_rule, state, traces, data_t, key):
         """Dynamics of one trial plus the raw updates (rules see `w_rule`)."""
-        net = with_plastic_weights(network, indices, weights)
-        new_state, sources = network_step(net, state, data_t, dt_ms=dt_ms, key=key)
-        if not learning:
-            return new_state, traces, tuple(jnp.zeros_like(w) for w in weights)
-        dws, new_traces = [], []
-        for p, r, lay, w, tr in zip(projs, rules, layouts, w_rule, traces, strict=True):
-            s_pre = sources[p.pre] if p.pre in spike_inputs else state.spikes[slices[p.pre]]
-            s_post = sources[p.post]
-            dw, tr = r.update(w, tr, s_pre, s_post, layout=lay, dt_ms=dt_ms)
-            dws.append(sg(dw))
-            new_traces.append(jax.tree.map(sg, tr))
-        return new_state, tuple(new_traces), tuple(dws)
+        return _trial_step(
+            network, indices, rules, layouts, weights, w_rule, state, traces, data_t, key,
+            dt_ms, learning, differentiable,
+        )  # fmt: skip
 
     if batched:
         step_fn = jax.vmap(trial_step, in_axes=(None, None, 0, 0, 0, 0))
@@ -361,7 +419,7 @@ def _run(
     def one_step(carry, data_t):
         (state, ps), counts = carry
         w_rule = ps.weights if mode == "online" else w_start
-        state, traces, raw = step_fn(ps.weights, w_rule, state, ps.traces, data_t, key)
+        state, traces, raw, _ = step_fn(ps.weights, w_rule, state, ps.traces, data_t, key)
         if batched:
             raw = tuple(jnp.mean(d, axis=0) for d in raw)
         if mode == "online" and learning:
