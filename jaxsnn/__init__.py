@@ -25,5 +25,6 @@ from .propagation import AbstractPropagation, Dense, Scatter
 from .simulate import Record, concat_recordings, run_in_windows, simulate
 from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike
 from .synapse import AbstractSynapse, Delta, ExpConductance, ExpCurrent
+from .propagation import Event, event_drive
 
 __version__ = "0.1.0"
