@@ -70,4 +70,6 @@ def _show(x: Any) -> str:
     if v.size <= 6:
         return repr(v.tolist()) if v.ndim else repr(v.item())
     n_nan = int(np.isnan(v).sum())
+    if n_nan == v.size:
+        return f"array of shape {v.shape} (all NaN)"
     return f"array of shape {v.shape} (min {np.nanmin(v)}, max {np.nanmax(v)}, {n_nan} NaN)"

@@ -75,24 +75,31 @@ class Record(eqx.Module):
         """Replace True by every population name and check the names exist."""
         all_names = tuple(p.name for p in network.populations)
 
-        def expand(x):
+        def check(field, name):
+            if name not in all_names:
+                raise ValueError(
+                    f"Record.{field} names unknown population {name!r}; have {list(all_names)}"
+                )
+
+        def expand(field, x):
             names = all_names if x is True else () if x is False else x
             for name in names:
-                network.population(name)
+                check(field, name)
             return names
 
         voltages = tuple((n, None) for n in all_names) if self.voltages is True else self.voltages
         for name, idx in voltages:
+            check("voltages", name)
             n = network.population(name).n
             if idx is not None and any(not 0 <= i < n for i in idx):
                 raise ValueError(
                     f"Record.voltages indices for '{name}' must lie in [0, {n}), got {idx}"
                 )
         return Record(
-            expand(self.spikes),
+            expand("spikes", self.spikes),
             dict(voltages),
-            expand(self.rates),
-            expand(self.counts),
+            expand("rates", self.rates),
+            expand("counts", self.counts),
             self.every,
         )
 

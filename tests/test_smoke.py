@@ -9,3 +9,14 @@ def test_decision_1k_runs_and_input_raises_rate():
     state = snn.init_state(net)
     _, rec = snn.simulate(net, state, 500, dt_ms=0.1, key=jr.key(1), record=snn.Record(counts=True))
     assert rec["counts"]["E"][:10].sum() > 0
+
+
+def test_public_api_names_exist():
+    names = """LIF Population Network NetworkState init_state network_step simulate Record
+    connect Projection Delta ExpCurrent ExpConductance ResetToValue ResetBySubtraction
+    FixedProbability FixedInDegree SmallWorld AllToAll OneToOne FromMatrix FromPairs
+    Constant Normal AbsNormal LogNormal Uniform PoissonInput SpikeInput CurrentInput
+    FastSigmoid ArcTan Triangle Boxcar Sigmoid spike Dense Scatter run_in_windows
+    concat_recordings""".split()
+    missing = [n for n in names if not hasattr(snn, n)]
+    assert not missing

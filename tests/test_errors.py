@@ -1,0 +1,221 @@
+"""Bad input gets a ValueError that names the argument and the value."""
+
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import jaxsnn as snn
+
+NAN = float("nan")
+
+
+# ----- construction: time constants, NaN, probabilities -------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: snn.LIF(tau_mem_ms=0.0), r"tau_mem_ms must be > 0, got 0\.0"),
+        (lambda: snn.LIF(tau_mem_ms=-5.0), r"tau_mem_ms must be > 0, got -5\.0"),
+        (lambda: snn.LIF(tau_mem_ms=jnp.array([10.0, -1.0])), r"tau_mem_ms must be > 0.*-1\.0"),
+        (lambda: snn.LIF(t_ref_ms=-1.0), r"t_ref_ms must be >= 0, got -1\.0"),
+        (lambda: snn.LIF(tau_mem_ms=NAN), r"tau_mem_ms must be finite, got nan"),
+        (lambda: snn.LIF(v_th_mv=NAN), r"v_th_mv must be finite, got nan"),
+        (lambda: snn.LIF(v_rest_mv=jnp.array([0.0, NAN])), r"v_rest_mv must be finite"),
+        (lambda: snn.LIF(v_reset_mv=NAN), r"v_reset_mv must be finite"),
+        (lambda: snn.LIF(v_th_mv=1.0, v_reset_mv=1.0), r"v_reset_mv must be below v_th_mv"),
+        (lambda: snn.LIF(reset="soft"), r"reset must be .*'soft'"),
+        (lambda: snn.ExpCurrent(tau_ms=0.0), r"ExpCurrent\.tau_ms must be > 0, got 0\.0"),
+        (lambda: snn.ExpConductance(tau_ms=-2.0), r"ExpConductance\.tau_ms must be > 0, got -2"),
+        (lambda: snn.ExpConductance(e_rev_mv=NAN), r"e_rev_mv must be finite"),
+        (lambda: snn.FixedProbability(1.5), r"FixedProbability\.p must be a probability .*1\.5"),
+        (lambda: snn.FixedProbability(-0.1), r"FixedProbability\.p must be .*-0\.1"),
+        (lambda: snn.FixedProbability(NAN), r"FixedProbability\.p must be finite"),
+        (lambda: snn.SmallWorld(4, 1.2), r"SmallWorld\.p_rewire must be a probability.*1\.2"),
+        (lambda: snn.SmallWorld(3, 0.1), r"SmallWorld\.k must be even, got 3"),
+        (lambda: snn.SmallWorld(4, 0.1, direction="up"), r"direction .*'up'"),
+        (lambda: snn.FixedInDegree(-1), r"FixedInDegree\.k must be >= 0, got -1"),
+        (lambda: snn.FixedInDegree(2.5), r"FixedInDegree\.k must be an integer, got 2\.5"),
+        (lambda: snn.PoissonInput("in", 3, rate_hz=-1.0), r"rate_hz must be >= 0, got -1\.0"),
+        (lambda: snn.PoissonInput("in", 3, rate_hz=NAN), r"rate_hz must be finite, got nan"),
+        (lambda: snn.PoissonInput("in", 3, rate_hz=jnp.ones(4)), r"rate_hz .*\(3,\).*\(4,\)"),
+        (lambda: snn.PoissonInput("in", 0), r"n must be >= 1, got 0"),
+        (lambda: snn.CurrentInput("c", "A", 3, NAN), r"amplitude_mv must be finite"),
+        (lambda: snn.Constant(NAN), r"Constant\.value must be finite, got nan"),
+        (lambda: snn.Normal(0.0, -1.0), r"Normal\.std must be >= 0, got -1\.0"),
+        (lambda: snn.LogNormal(0.0, 1.0), r"LogNormal\.mean must be > 0, got 0\.0"),
+        (lambda: snn.Uniform(1.0, 0.0), r"Uniform\.high must be >= low"),
+        (lambda: snn.Population("A", 0), r"n must be >= 1, got 0"),
+        (lambda: snn.Population("A", 3, dale="exc"), r"dale must be .*'exc'"),
+        (lambda: snn.Record(every=0), r"Record\.every must be >= 1, got 0"),
+        (lambda: snn.FromMatrix(np.ones(3)), r"FromMatrix\.matrix must be 2-D.*\(3,\)"),
+        (lambda: snn.FromMatrix([[1.0, NAN]]), r"FromMatrix\.matrix must be finite"),
+        (lambda: snn.FromPairs([0, 0], [1, 1]), r"duplicate"),
+        (lambda: snn.FromPairs([0, 1], [1]), r"FromPairs\.pre and \.post must be 1-D"),
+    ],
+)
+def test_construction_rejects_bad_values(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+# ----- connect: shapes, sizes, weights -------------------------------------------------
+
+A, B = snn.Population("A", 4), snn.Population("B", 3)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        (
+            (A, B, snn.FromMatrix(np.ones((3, 4)))),
+            {},
+            r"must have shape \(n_pre, n_post\) = \(4, 3\), got \(3, 4\)",
+        ),
+        ((A, B, snn.FromPairs([0, 5], [0, 1])), {}, r"FromPairs\.pre indices must lie in \[0, 4\)"),
+        ((A, B, snn.OneToOne()), {}, r"OneToOne needs n_pre == n_post, got 4 and 3"),
+        ((A, A, snn.FixedInDegree(4)), {}, r"FixedInDegree\.k must be <= 3 here, got 4"),
+        ((A, A, snn.SmallWorld(4, 0.0)), {}, r"SmallWorld\.k must be < n = 4, got 4"),
+        ((A, B, snn.AllToAll()), {"scale": NAN}, r"scale must be finite"),
+        ((A, B, snn.AllToAll()), {"layout": "csr"}, r"layout must be .*'csr'"),
+        ((A, "B", snn.AllToAll()), {}, r"post must be a Population, got str"),
+    ],
+)
+def test_connect_rejects_bad_shapes_and_values(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        snn.connect(*args, key=jr.key(0), **kwargs)
+
+
+def test_network_rejects_projection_built_for_other_sizes_and_bad_names():
+    proj = snn.connect(A, B, snn.AllToAll(), key=jr.key(0))
+    bigger = snn.Population("B", 5)
+    with pytest.raises(ValueError, match=r"built for sizes \(4, 3\) but the network has \(4, 5\)"):
+        snn.Network([A, bigger], [proj])
+    with pytest.raises(ValueError, match=r"target 'B' is not a population"):
+        snn.Network([A], [proj])
+    with pytest.raises(ValueError, match=r"repeated: \['A'\]"):
+        snn.Network([A, snn.Population("A", 2)])
+    with pytest.raises(ValueError, match=r"CurrentInput 'c' has n=2 but population 'A' has 4"):
+        snn.Network([A], [], [snn.CurrentInput("c", "A", 2)])
+    with pytest.raises(ValueError, match=r"targets unknown population 'Z'"):
+        snn.Network([A], [], [snn.CurrentInput("c", "Z", 4)])
+
+
+def test_projection_rejects_nan_and_mis_shaped_weights():
+    proj = snn.connect(A, B, snn.AllToAll(), key=jr.key(0))
+    with pytest.raises(ValueError, match=r"weights must be finite"):
+        snn.Projection(
+            "A", "B", 4, 3, snn.Delta(), jnp.full((4, 3), jnp.nan), None, proj.mask, 0, snn.Dense()
+        )
+    with pytest.raises(ValueError, match=r"weights must have shape \(4, 3\), got \(3, 4\)"):
+        snn.Projection(
+            "A", "B", 4, 3, snn.Delta(), jnp.ones((3, 4)), None, proj.mask, 0, snn.Dense()
+        )
+
+
+# ----- simulate: dt, inputs, state -----------------------------------------------------
+
+LIF = snn.LIF(tau_mem_ms=10.0)
+POP = snn.Population("P", 4, LIF)
+SPK = snn.SpikeInput("s", 2)
+POI = snn.PoissonInput("p", 2, rate_hz=100.0)
+NET = snn.Network(
+    [POP],
+    [
+        snn.connect(SPK, POP, snn.AllToAll(), key=jr.key(0)),
+        snn.connect(
+            POI, POP, snn.AllToAll(), snn.Constant(0.1), snn.ExpCurrent(2.0), key=jr.key(1)
+        ),
+    ],
+    [SPK, POI, snn.CurrentInput("c", "P", 4)],
+)
+STATE = snn.init_state(NET)
+GOOD = {"s": jnp.zeros((10, 2))}
+
+
+def _sim(n_steps=10, dt_ms=0.1, inputs=GOOD, **kwargs):
+    kwargs.setdefault("key", jr.key(0))
+    return snn.simulate(
+        NET, kwargs.pop("state", STATE), n_steps, dt_ms=dt_ms, inputs=inputs, **kwargs
+    )
+
+
+def test_dt_larger_than_a_tenth_of_the_smallest_time_constant():
+    # Smallest time constant: the ExpCurrent's 2 ms -> dt <= 0.2 ms.
+    with pytest.raises(
+        ValueError, match=r"dt_ms=0\.5 is larger than a tenth .*\(2\.0 ms\).*allow_large_dt=True"
+    ):
+        _sim(dt_ms=0.5)
+    _sim(dt_ms=0.2)  # exactly a tenth is allowed
+    final, _ = _sim(dt_ms=0.5, allow_large_dt=True)
+    assert int(final.t) == 10
+    with pytest.raises(ValueError, match=r"dt_ms must be > 0, got 0\.0"):
+        _sim(dt_ms=0.0)
+    with pytest.raises(ValueError, match=r"dt_ms must be > 0, got -0\.1"):
+        _sim(dt_ms=-0.1, allow_large_dt=True)
+    with pytest.raises(ValueError, match=r"dt_ms must be a Python float, got ArrayImpl"):
+        _sim(dt_ms=jnp.asarray(0.1))
+
+
+@pytest.mark.parametrize(
+    "inputs, match",
+    [
+        (
+            {"s": jnp.zeros((2, 10))},
+            r"inputs\['s'\] must have shape \(10, 2\) \(time first\); got \(2, 10\): is time the first axis\?",
+        ),
+        ({"s": jnp.zeros(2)}, r"got \(2,\): is time the first axis\?"),
+        ({"s": jnp.zeros((10, 3))}, r"inputs\['s'\] must have shape \(10, 2\).*got \(10, 3\)$"),
+        ({"s": jnp.full((10, 2), 0.5)}, r"inputs\['s'\] must be a binary spike matrix"),
+        ({"s": jnp.full((10, 2), 2)}, r"binary spike matrix"),
+        ({"s": jnp.zeros((10, 2)).at[3, 1].set(jnp.nan)}, r"inputs\['s'\] must be finite"),
+        (
+            {"s": jnp.zeros((10, 2)), "c": jnp.zeros((4, 10))},
+            r"inputs\['c'\] must have shape \(10, 4\) or \(10,\).*is time the first axis\?",
+        ),
+        ({"s": jnp.zeros((10, 2)), "c": jnp.full(10, jnp.nan)}, r"inputs\['c'\] must be finite"),
+        (
+            {"s": jnp.zeros((10, 2)), "p": jnp.full((10, 2), 20_000.0)},
+            r"PoissonInput 'p': rate_hz · dt_ms / 1000 must be a probability.*20000\.0",
+        ),
+        ({"s": jnp.zeros((10, 2)), "p": jnp.full(10, -1.0)}, r"PoissonInput 'p'.*-1\.0"),
+        ({}, r"SpikeInput 's' needs data: inputs=\{'s': spikes\} of shape \(10, 2\)"),
+        ({"s": jnp.zeros((10, 2)), "x": jnp.zeros(10)}, r"inputs has unknown name 'x'"),
+    ],
+)
+def test_simulate_rejects_bad_inputs(inputs, match):
+    with pytest.raises(ValueError, match=match):
+        _sim(inputs=inputs)
+
+
+def test_poisson_rate_times_dt_above_one():
+    net = snn.Network([POP], [], [snn.PoissonInput("p", 2, rate_hz=20_000.0)])
+    with pytest.raises(
+        ValueError, match=r"PoissonInput 'p'.*\[20000\.0, 20000\.0\] Hz with dt_ms=0\.1"
+    ):
+        snn.simulate(net, snn.init_state(net), 10, dt_ms=0.1, key=jr.key(0))
+
+
+def test_simulate_rejects_bad_state_steps_record_and_missing_key():
+    other = snn.init_state(snn.Network([snn.Population("Q", 5)]))
+    with pytest.raises(ValueError, match=r"state must be a NetworkState for 4 neurons, got \(5,\)"):
+        _sim(state=other)
+    with pytest.raises(ValueError, match=r"n_steps must be >= 1, got 0"):
+        _sim(n_steps=0)
+    with pytest.raises(ValueError, match=r"n_steps must be an integer, got 10\.0"):
+        _sim(n_steps=10.0)
+    with pytest.raises(ValueError, match=r"n_steps=10 must be a multiple of Record\.every=3"):
+        _sim(record=snn.Record(spikes=True, every=3))
+    with pytest.raises(ValueError, match=r"Record\.voltages indices for 'P' must lie in \[0, 4\)"):
+        _sim(record=snn.Record(voltages={"P": [0, 4]}))
+    with pytest.raises(ValueError, match=r"Record\.spikes.*'Z'"):
+        _sim(record=snn.Record(spikes="Z"))
+    with pytest.raises(ValueError, match=r"Poisson inputs: pass key="):
+        _sim(key=None)
+    with pytest.raises(
+        ValueError, match=r"v0_mv must be a scalar or have shape \(4,\), got \(3,\)"
+    ):
+        snn.init_state(NET, v0_mv=jnp.zeros(3))
+    with pytest.raises(ValueError, match=r"v0_mv must be finite"):
+        snn.init_state(NET, v0_mv=jnp.full(4, jnp.nan))
