@@ -164,7 +164,10 @@ def hybrid_train_step(
         return loss, (logits, dws)
 
     (loss, (logits, dws)), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(params)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
+    # optax mixes its int32 step count with floats (Adam's bias correction), which strict
+    # dtype promotion rejects; our own arithmetic stays strict
+    with jax.numpy_dtype_promotion("standard"):
+        updates, opt_state = optimizer.update(grads, opt_state, params)
     params = eqx.apply_updates(params, updates)
     model = eqx.combine(params, static)
     network = apply_updates(model.network, rules, jax.lax.stop_gradient(dws), average=True)
