@@ -26,5 +26,7 @@ from .simulate import Record, concat_recordings, run_in_windows, simulate
 from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike
 from .synapse import AbstractSynapse, Delta, ExpConductance, ExpCurrent
 from .propagation import Event, event_drive
+from . import plasticity
+from .plasticity import STDP, Hebbian, apply_updates, plastic_simulate, plastic_simulate_batch
 
 __version__ = "0.1.0"
