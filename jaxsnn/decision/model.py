@@ -11,7 +11,7 @@ Architecture (defaults; every size is an argument of `build_decision_model`):
   probability p = 0.1 (nine projections between the three populations), weights
   |N(0.1, 0.05)| mV, inhibitory ones ×(−4): Dale's law (E and "out" rows >= 0, I rows <= 0).
 - A Poisson input "in" of 100 channels projects onto "E" and "I" with probability
-  `p_in` (weights |N(w_in, w_in/2)| mV, not sign-constrained: inputs are not neurons).
+  `p_in` (weights |N(w_in, (w_in/2)²)| mV, w_in = 0.2, not sign-constrained: inputs are not neurons).
   The output population sees the inputs only through the network, so every decision is
   computed by the recurrent network.
 - dt = 0.1 ms, trial window 100 ms (1000 steps).
@@ -51,7 +51,7 @@ from .._checks import check_int, check_positive
 from ..connectivity import FixedProbability
 from ..initializers import AbsNormal
 from ..inputs import PoissonInput
-from ..network import Network, init_state, network_step
+from ..network import Network, NetworkState, init_state, network_step
 from ..neuron import LIF
 from ..population import Population
 from ..projection import connect
@@ -134,19 +134,18 @@ class DecisionModel(eqx.Module):
         """Sparsity and Dale's law re-imposed on every projection (after an update)."""
         return self.with_network(self.network.constrained())
 
-    def output_count(
+    def run(
         self, rates_hz: Float[ArrayLike, " n_in"], key: PRNGKeyArray
-    ) -> Float[Array, ""]:
-        """Total number of output-population spikes in one trial (one `lax.scan`).
-
-        Differentiable: each spike carries its surrogate derivative.
+    ) -> tuple[NetworkState, Float[Array, ""]]:
+        """Simulate one trial from rest (one `lax.scan`, checkpointed if `checkpoint`).
 
         Args:
             rates_hz: (n_in,) input rates (Hz).
             key: the trial key (Poisson draws of step t use `fold_in(key, t)`).
 
         Returns:
-            Scalar spike count, in the model's float dtype.
+            `(final_state, count)`: the state after `n_steps` steps and the total number of
+            output-population spikes (a float carrying the spikes' surrogate derivatives).
         """
         network = self.trial_network(rates_hz)
         out = network.slice(self.output)
@@ -161,8 +160,14 @@ class DecisionModel(eqx.Module):
             step = jax.checkpoint(step)
         state = init_state(network, dtype=self.dtype)
         carry = (state, jnp.zeros((), self.dtype))
-        (_, count), _ = jax.lax.scan(step, carry, None, length=self.n_steps)
-        return count
+        (state, count), _ = jax.lax.scan(step, carry, None, length=self.n_steps)
+        return state, count
+
+    def output_count(
+        self, rates_hz: Float[ArrayLike, " n_in"], key: PRNGKeyArray
+    ) -> Float[Array, ""]:
+        """Total number of output-population spikes in one trial (see `run`)."""
+        return self.run(rates_hz, key)[1]
 
     def output_rate_hz(
         self, rates_hz: Float[ArrayLike, " n_in"], key: PRNGKeyArray
@@ -205,7 +210,7 @@ def build_decision_model(
     w_mean: float = 0.1,
     w_std: float = 0.05,
     g_inh: float = 4.0,
-    w_in: float = 0.5,
+    w_in: float = 0.2,
     dt_ms: float = 0.1,
     window_ms: float = 100.0,
     threshold_hz: float = 50.0,

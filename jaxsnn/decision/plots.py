@@ -61,6 +61,7 @@ def plot_raster(
     panels: Sequence[tuple[str, Mapping[str, np.ndarray]]],
     *,
     dt_ms: float,
+    window_ms: float | None = None,
     max_neurons: int = 200,
 ) -> Path:
     """Raster plots of trials, one panel per trial, one colour per population.
@@ -70,6 +71,7 @@ def plot_raster(
         panels: `(title, spikes)` per trial, `spikes` mapping population name ->
             (n_steps, n) 0/1 spikes, in network order.
         dt_ms: step length (ms), for the time axis.
+        window_ms: length of the time axis (ms); default: fit the spikes.
         max_neurons: at most this many neurons are drawn per population (the first ones).
 
     Returns:
@@ -89,6 +91,8 @@ def plot_raster(
             )
             offset += s.shape[1]
         ax.set_ylabel("neuron")
+        if window_ms is not None:
+            ax.set_xlim(0.0, window_ms)
         ax.set_ylim(-1, max(offset, 1))
         ax.legend(loc="upper right", markerscale=5, fontsize=8)
         ax.set_title(title, fontsize=10)

@@ -260,7 +260,11 @@ def run_decide(args: argparse.Namespace) -> int:
             (f"label {int(labels_np[idx])}: output {rate:.1f} Hz -> answer {answer}", trial)
         )
     files = {
-        "raster": str(plot_raster(out_dir / "raster.png", panels, dt_ms=model.dt_ms)),
+        "raster": str(
+            plot_raster(
+                out_dir / "raster.png", panels, dt_ms=model.dt_ms, window_ms=model.window_ms
+            )
+        ),
         "loss": str(
             plot_loss(
                 out_dir / "loss.png",

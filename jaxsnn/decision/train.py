@@ -118,8 +118,7 @@ def _mask_absent(grads: DecisionModel, model: DecisionModel) -> DecisionModel:
     return eqx.tree_at(lambda t: [t.network.projections[i].weights for i in chosen], grads, masked)
 
 
-@eqx.filter_jit
-def train_step(
+def train_step_impl(
     model: DecisionModel,
     opt_state: optax.OptState,
     key: PRNGKeyArray,
@@ -162,6 +161,9 @@ def train_step(
     model = eqx.combine(params, static).constrained()
     accuracy = jnp.mean(((logits > 0) == (labels > 0)).astype(logits.dtype))
     return model, opt_state, loss, accuracy
+
+
+train_step = eqx.filter_jit(train_step_impl)
 
 
 class TrainResult(eqx.Module):
