@@ -17,9 +17,9 @@ def _accuracy(model, task, n=64):
 
 
 def test_only_readout_changes_and_constraints_hold():
-    model = build_decision_model(jr.key(0), n_exc=40, n_inh=10, n_out=5, n_in=8, window_ms=20.0)
-    result = train_hebbian(model, RatePattern(), jr.key(1), steps=2, batch_size=4, eta=1e-4)
-    assert result.losses.shape == (2,) and result.accuracies.shape == (2,)
+    model = build_decision_model(jr.key(0), n_exc=40, n_inh=10, n_out=5, n_in=8, window_ms=10.0)
+    result = train_hebbian(model, RatePattern(), jr.key(1), steps=1, batch_size=4, eta=1e-4)
+    assert result.losses.shape == (1,) and result.accuracies.shape == (1,)
     readout = set(readout_indices(model))
     assert readout == {i for i, p in enumerate(model.network.projections) if p.post == "out"}
     changed = False

@@ -12,7 +12,7 @@ import jaxsnn as snn
 from jaxsnn.plasticity import STDP
 from jaxsnn.plasticity.hybrid import HybridModel, hybrid_logits, hybrid_train_step, readout_filter
 
-B, T, DT = 16, 200, 0.1
+B, T, DT = 8, 150, 0.1
 RULES = {("H", "H"): STDP(a_plus=0.005, a_minus=0.006, w_max=0.5)}
 
 
@@ -47,7 +47,7 @@ def test_stdp_and_optax_in_one_step_learn():
     w_rec0 = model.network.projections[1].weights
     readout0 = model.readout
     losses = []
-    for step in range(25):
+    for step in range(20):
         inputs, labels, keys = batch(step)
         model, opt_state, loss, _ = hybrid_train_step(
             model, opt_state, inputs, labels, keys, optimizer=opt, rules=RULES, n_steps=T, dt_ms=DT

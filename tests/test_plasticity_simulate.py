@@ -17,7 +17,7 @@ from jaxsnn.plasticity import (
 )
 
 DT = 0.1
-STEPS = 300
+STEPS = 200
 
 
 def small_network(layout="dense", rate_hz=80.0):

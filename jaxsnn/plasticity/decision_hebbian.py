@@ -121,10 +121,11 @@ def hebbian_step(
         return ps.dw, rate
 
     def trial(rates_hz, label, trial_key):
-        dw_free, rate = phase(rates_hz, trial_key, jnp.zeros((), model.dtype))
         sign = (2 * label - 1).astype(model.dtype)
-        dw_clamped, _ = phase(rates_hz, trial_key, sign * teacher_mv)
-        return tuple(c - f for c, f in zip(dw_clamped, dw_free, strict=True)), rate
+        teacher = jnp.stack([jnp.zeros((), model.dtype), sign * teacher_mv])
+        # both phases in one vmap (one compiled scan): index 0 free, 1 clamped
+        dw, rate = jax.vmap(phase, in_axes=(None, None, 0))(rates_hz, trial_key, teacher)
+        return tuple(d[1] - d[0] for d in dw), rate[0]
 
     dws, out_rates = jax.vmap(trial)(rates, labels, keys)
     projections = list(model.network.projections)
