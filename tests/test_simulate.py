@@ -13,9 +13,10 @@ DT = 0.1
 T = 400
 
 
-def build(seed=0, *, s=1.0, layout="auto", rate_hz=150.0):
+def build(seed=0, *, s=1.0, layout="auto", rate_hz=150.0, propagation=None):
     """A small E/I network with every synapse kind, both resets and a Poisson input.
     `s` multiplies every time constant (and divides the input rate)."""
+    opts = {"layout": layout, "propagation": propagation}
     exc = snn.Population(
         "E", 40, snn.LIF(tau_mem_ms=20.0 * s, v_th_mv=1.0, t_ref_ms=2.0 * s), dale="excitatory"
     )
@@ -29,14 +30,14 @@ def build(seed=0, *, s=1.0, layout="auto", rate_hz=150.0):
     k = jr.split(jr.key(seed), 6)
     fp = snn.FixedProbability
     projs = [
-        snn.connect(inp, exc, fp(0.3), snn.Constant(0.5), key=k[0], layout=layout),
+        snn.connect(inp, exc, fp(0.3), snn.Constant(0.5), key=k[0], **opts),
         snn.connect(
-            inp, inh, fp(0.3), snn.Constant(0.2), snn.ExpCurrent(5.0 * s), key=k[1], layout=layout
+            inp, inh, fp(0.3), snn.Constant(0.2), snn.ExpCurrent(5.0 * s), key=k[1], **opts
         ),
         snn.connect(
-            exc, exc, fp(0.2), snn.Constant(0.1), snn.ExpCurrent(3.0 * s), key=k[2], layout=layout
+            exc, exc, fp(0.2), snn.Constant(0.1), snn.ExpCurrent(3.0 * s), key=k[2], **opts
         ),
-        snn.connect(exc, inh, fp(0.3), snn.Constant(0.3), key=k[3], layout=layout),
+        snn.connect(exc, inh, fp(0.3), snn.Constant(0.3), key=k[3], **opts),
         snn.connect(
             inh,
             exc,
@@ -44,9 +45,9 @@ def build(seed=0, *, s=1.0, layout="auto", rate_hz=150.0):
             snn.Constant(0.2),
             snn.ExpConductance(4.0 * s, -2.0),
             key=k[4],
-            layout=layout,
+            **opts,
         ),
-        snn.connect(inh, inh, fp(0.5), snn.Constant(0.2), key=k[5], layout=layout),
+        snn.connect(inh, inh, fp(0.5), snn.Constant(0.2), key=k[5], **opts),
     ]
     return snn.Network([exc, inh], projs, [inp])
 
@@ -127,9 +128,11 @@ def test_scaling_dt_and_time_constants_by_1024_is_bit_identical(reference_run):
         np.testing.assert_array_equal(scaled["v"][p], rec["v"][p])
 
 
-def test_sparse_equals_dense_in_float64():
+@pytest.mark.parametrize("propagation", [None, snn.Scatter()], ids=["default", "Scatter"])
+def test_sparse_equals_dense_in_float64(propagation):
     with jax.enable_x64(True):
-        dense, sparse = build(layout="dense"), build(layout="sparse")
+        dense = build(layout="dense")
+        sparse = build(layout="sparse", propagation=propagation)
         assert all(p.is_sparse for p in sparse.projections)
         assert not any(p.is_sparse for p in dense.projections)
         _, a = run(dense, jr.key(4))
@@ -142,18 +145,24 @@ def test_sparse_equals_dense_in_float64():
 
 def test_sparse_drive_equals_dense_drive_in_float32():
     dense, sparse = build(layout="dense"), build(layout="sparse")
+    scatter = build(layout="sparse", propagation=snn.Scatter())
     s = (jr.uniform(jr.key(5), (40,)) < 0.5).astype(jnp.float32)
 
     @eqx.filter_jit
     def drives_and_weights(net):
         return [(p.drive(s[: p.n_pre]), p.dense_weights()) for p in net.projections]
 
-    for (da, wa), (db, wb) in zip(
-        drives_and_weights(dense), drives_and_weights(sparse), strict=True
+    for (dc, wc), (da, wa), (db, wb) in zip(
+        drives_and_weights(scatter),
+        drives_and_weights(dense),
+        drives_and_weights(sparse),
+        strict=True,
     ):
         np.testing.assert_array_equal(wa, wb)
+        np.testing.assert_array_equal(wa, wc)
         # float32 sums of <= 40 terms of size <= 0.5 in a different order: error ~1e-6.
         np.testing.assert_allclose(da, db, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(da, dc, rtol=1e-6, atol=1e-6)
 
 
 def test_record_every_rates_counts_and_voltage_indices(reference_run):

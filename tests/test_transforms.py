@@ -1,6 +1,7 @@
 """JAX transforms through a whole simulation: vmap, grad, jvp, jacfwd, jit without retracing."""
 
 import contextlib
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -13,22 +14,24 @@ from test_simulate import DT, T, build, run, spikes
 import jaxsnn as snn
 
 
-def _trial(key, v0, rate_hz, s):
-    """One trial of the test_simulate network; every argument may be traced."""
-    net = build(s=s, rate_hz=rate_hz)
+def _trial(key, v0, rate_hz, s, layout="auto"):
+    """One trial of the test_simulate network; every argument but layout may be traced."""
+    net = build(s=s, rate_hz=rate_hz, layout=layout)
     return run(net, key, state=snn.init_state(net, v0_mv=v0))
 
 
-def test_vmap_over_keys_states_and_parameters_equals_stack_of_single_trials():
+@pytest.mark.parametrize("layout", ["auto", "sparse"])
+def test_vmap_over_keys_states_and_parameters_equals_stack_of_single_trials(layout):
     """Batch axes: key, initial V (N,), input rate (an array field of PoissonInput) and a
-    factor on every time constant (array fields of LIF and the synapses)."""
+    factor on every time constant (array fields of LIF and the synapses). "sparse" runs
+    the default sparse propagation, which has its own batching rule."""
     keys = jr.split(jr.key(7), 3)
     v0 = jnp.stack([jnp.zeros(50), jnp.full(50, 0.5), jnp.linspace(0.0, 0.9, 50)])
     rates = jnp.asarray([100.0, 150.0, 200.0])
     scales = jnp.asarray([1.0, 0.75, 1.5])
-    batched_final, batched = jax.vmap(_trial)(keys, v0, rates, scales)
+    batched_final, batched = jax.vmap(partial(_trial, layout=layout))(keys, v0, rates, scales)
     for b in range(3):
-        final, single = _trial(keys[b], v0[b], rates[b], scales[b])
+        final, single = _trial(keys[b], v0[b], rates[b], scales[b], layout)
         got = jax.tree.map(lambda x, b=b: x[b], batched)
         np.testing.assert_array_equal(spikes(got), spikes(single))
         # Batched matrix products may sum in another order: V to float32 rounding.
@@ -71,7 +74,7 @@ def test_vmap_over_input_data_equals_stack_of_single_trials():
 # ----- gradients -----------------------------------------------------------------------
 
 
-def _grad_net(w, amplitude, tau, *, v_th=1.0):
+def _grad_net(w, amplitude, tau, *, v_th=1.0, layout="auto"):
     """Input -> A with COBA and current synapses, recurrent delta; arguments traced."""
     lif = snn.LIF(tau_mem_ms=tau, v_th_mv=v_th, t_ref_ms=0.5, surrogate=snn.FastSigmoid(5.0))
     pop = snn.Population("A", 3, lif)
@@ -95,7 +98,9 @@ def _grad_net(w, amplitude, tau, *, v_th=1.0):
         key=jr.key(1),
         dtype=dtype,
     )
-    rec = snn.connect(pop, pop, snn.AllToAll(), snn.Constant(0.2), key=jr.key(2), dtype=dtype)
+    rec = snn.connect(
+        pop, pop, snn.AllToAll(), snn.Constant(0.2), key=jr.key(2), dtype=dtype, layout=layout
+    )
     return snn.Network([pop], [cond, cur, rec], [inp, snn.CurrentInput("c", "A", 3, amplitude)])
 
 
@@ -103,14 +108,15 @@ def _data(dtype):
     return (jr.uniform(jr.key(3), (200, 4)) < 0.15).astype(dtype)
 
 
-def _final_v(w, amplitude, tau, data, v_th=1e9):
-    net = _grad_net(w, amplitude, tau, v_th=v_th)
+def _final_v(w, amplitude, tau, data, layout="auto"):
+    net = _grad_net(w, amplitude, tau, v_th=1e9, layout=layout)
     final, _ = snn.simulate(net, snn.init_state(net), 200, dt_ms=DT, inputs={"in": data})
     return final.v.sum()
 
 
-def _loss(w, amplitude, tau, data):
-    net = _grad_net(w, amplitude, tau)
+def _loss(w, amplitude, tau, data, layout="auto"):
+    """Final V plus spike count (a surrogate-gradient quantity); the count as aux."""
+    net = _grad_net(w, amplitude, tau, layout=layout)
     final, rec = snn.simulate(
         net,
         snn.init_state(net),
@@ -119,18 +125,21 @@ def _loss(w, amplitude, tau, data):
         inputs={"in": data},
         record=snn.Record(counts=True),
     )
-    return final.v.sum() + rec["counts"]["A"].sum()
+    count = rec["counts"]["A"].sum()
+    return final.v.sum() + count, count
 
 
 def test_grad_of_smooth_subthreshold_quantity_matches_central_differences():
     """float64, threshold unreachable: V(T) is a smooth function of the COBA weights, the
     injected current and tau_mem. Central differences with h = 1e-5 have truncation error
-    ~h²·f''' and rounding error ~1e-16/h, both < 1e-9 relative here."""
+    ~h²·f''' and rounding error ~1e-16/h, both < 1e-9 relative here. Sparse storage (its
+    own propagation and derivative rule) gives the same gradient."""
     with jax.enable_x64(True):
         data = _data(jnp.float64)
         w = jr.uniform(jr.key(4), (4, 3), jnp.float64, 0.05, 0.3)
         amp, tau = jnp.asarray([0.5, 1.0, 2.0]), jnp.asarray([8.0, 10.0, 12.0])
         grads = jax.grad(_final_v, argnums=(0, 1, 2))(w, amp, tau, data)
+        sparse = jax.grad(_final_v, argnums=(0, 1, 2))(w, amp, tau, data, "sparse")
         h = 1e-5
         for i, x in enumerate((w, amp, tau)):
             fd = np.zeros(x.shape)
@@ -142,25 +151,33 @@ def test_grad_of_smooth_subthreshold_quantity_matches_central_differences():
                 fd[idx] = (up - _final_v(*args, data)) / (2 * h)
             assert np.all(np.abs(fd) > 1e-6)
             np.testing.assert_allclose(grads[i], fd, rtol=1e-6, atol=1e-10)
+            np.testing.assert_allclose(sparse[i], grads[i], rtol=1e-10, atol=1e-13)
 
 
 def test_grad_jvp_jacfwd_through_spiking_simulation_agree():
     """With spikes (threshold 1): reverse and forward mode give the same surrogate
-    derivative of final V plus spike counts."""
+    derivative of final V plus spike counts, and so do dense and sparse storage."""
     data = _data(jnp.float32)
     w = jr.uniform(jr.key(5), (4, 3), jnp.float32, 0.05, 0.3)
     amp, tau = jnp.asarray([1.2, 1.5, 2.0]), jnp.asarray([8.0, 10.0, 12.0])
-    value, (gw, ga) = jax.value_and_grad(_loss, argnums=(0, 1))(w, amp, tau, data)
-    assert float(value) > float(_final_v(w, amp, tau, data, v_th=1.0))  # some spikes
+    (_, count), (gw, ga) = jax.value_and_grad(_loss, argnums=(0, 1), has_aux=True)(
+        w, amp, tau, data
+    )
+    assert float(count) > 5  # spikes happen, so the surrogate path is exercised
     assert np.all(np.isfinite(gw)) and np.any(gw != 0) and np.any(ga != 0)
     tw, ta = jr.normal(jr.key(6), w.shape), jnp.asarray([1.0, -1.0, 0.5])
-    _, tangent = jax.jvp(lambda w_, a_: _loss(w_, a_, tau, data), (w, amp), (tw, ta))
+    _, tangent = jax.jvp(lambda w_, a_: _loss(w_, a_, tau, data)[0], (w, amp), (tw, ta))
     expected = float(jnp.sum(gw * tw) + jnp.sum(ga * ta))
     # float32 over 200 steps; forward and reverse accumulate in different orders.
     assert float(tangent) == pytest.approx(expected, rel=1e-4, abs=1e-4)
-    np.testing.assert_allclose(
-        jax.jacfwd(_loss, argnums=1)(w, amp, tau, data), ga, rtol=1e-4, atol=1e-5
+    jac, _ = jax.jacfwd(_loss, argnums=1, has_aux=True)(w, amp, tau, data)
+    np.testing.assert_allclose(jac, ga, rtol=1e-4, atol=1e-5)
+    (_, count_s), (gw_s, ga_s) = jax.value_and_grad(_loss, argnums=(0, 1), has_aux=True)(
+        w, amp, tau, data, "sparse"
     )
+    assert count_s == count
+    np.testing.assert_allclose(gw_s, gw, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ga_s, ga, rtol=1e-4, atol=1e-5)
 
 
 def test_vmap_of_grad_equals_stacked_grads():
@@ -168,7 +185,7 @@ def test_vmap_of_grad_equals_stacked_grads():
     w = jr.uniform(jr.key(5), (4, 3), jnp.float32, 0.05, 0.3)
     tau = jnp.asarray([8.0, 10.0, 12.0])
     amps = jnp.asarray([[1.0, 1.2, 1.4], [1.5, 1.5, 1.5], [2.0, 0.5, 1.0]])
-    grad_w = jax.grad(_loss)
+    grad_w = jax.grad(lambda *a: _loss(*a)[0])
     batched = jax.vmap(grad_w, in_axes=(None, 0, None, None))(w, amps, tau, data)
     for b in range(3):
         np.testing.assert_allclose(batched[b], grad_w(w, amps[b], tau, data), rtol=1e-5, atol=1e-6)
