@@ -235,3 +235,29 @@ def test_bad_arguments():
         plastic_simulate(net, state, 10, rules={}, dt_ms=DT, key=jr.key(0))
     with pytest.raises(ValueError, match="Poisson inputs"):
         plastic_simulate(net, state, 10, rules=RULES, dt_ms=DT)
+
+
+def test_plastic_step_in_a_user_scan_equals_plastic_simulate():
+    from jaxsnn.plasticity import init_plastic_state, plastic_step
+
+    net = small_network()
+    state = snn.init_state(net)
+    key = jr.key(10)
+
+    @jax.jit
+    def user_scan(state):
+        def body(carry, _):
+            st, ps = carry
+            st, ps, _ = plastic_step(net, RULES, st, ps, {}, dt_ms=DT, key=key)
+            return (st, ps), st.spikes
+
+        (_, ps), spikes = jax.lax.scan(
+            body, (state, init_plastic_state(net, RULES)), None, length=STEPS
+        )
+        return ps, spikes
+
+    ps_user, spikes = user_scan(state)
+    _, ps, rec = plastic_simulate(net, state, STEPS, rules=RULES, dt_ms=DT, key=key, record=REC)
+    assert jnp.array_equal(spikes, rec["spikes"]["E"])
+    for a, b in zip(ps_user.weights, ps.weights, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-7)

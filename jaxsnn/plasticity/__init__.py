@@ -11,6 +11,7 @@ from .plastic_simulate import (
     init_plastic_state,
     plastic_simulate,
     plastic_simulate_batch,
+    plastic_step,
     resolve_rules,
     with_plastic_weights,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "init_plastic_state",
     "plastic_simulate",
     "plastic_simulate_batch",
+    "plastic_step",
     "resolve_rules",
     "run_rule",
     "with_plastic_weights",
