@@ -45,11 +45,12 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
 from .._checks import check_int, check_positive
-from ..connectivity import FixedProbability
-from ..initializers import AbsNormal
+from ..connectivity import FixedProbability, numpy_rng
+from ..initializers import AbstractInitializer
 from ..inputs import PoissonInput
 from ..network import Network, NetworkState, init_state, network_step
 from ..neuron import LIF
@@ -59,6 +60,22 @@ from ..simulate import Record, check_dt, simulate
 
 OUTPUT = "out"
 INPUT = "in"
+
+
+class _FoldedNormal(AbstractInitializer):
+    """|N(mean, std²)| weights drawn with NumPy (seeded from the key).
+
+    Same distribution as `jaxsnn.AbsNormal`; drawn in NumPy because `jax.random.normal`
+    compiles once per distinct synapse count, which made building the eleven projections
+    take seconds of compilation.
+    """
+
+    mean: float
+    std: float
+
+    def __call__(self, key, n, dtype):
+        draws = numpy_rng(key).normal(self.mean, self.std, n)
+        return np.abs(draws).astype(jnp.dtype(dtype))
 
 
 class DecisionModel(eqx.Module):
@@ -276,7 +293,7 @@ def build_decision_model(
             a,
             b,
             FixedProbability(p),
-            AbsNormal(w_mean, w_std),
+            _FoldedNormal(w_mean, w_std),
             key=k,
             scale=g_inh if a is inh else 1.0,
             layout=layout,
@@ -290,7 +307,7 @@ def build_decision_model(
                 inp,
                 target,
                 FixedProbability(p_in),
-                AbsNormal(w_in, w_in / 2),
+                _FoldedNormal(w_in, w_in / 2),
                 key=k,
                 layout="dense",
                 dtype=dtype,

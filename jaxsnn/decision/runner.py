@@ -165,6 +165,7 @@ def run_decide(args: argparse.Namespace) -> int:
         )
         return 2
 
+    import equinox as eqx
     import jax
     import jax.numpy as jnp
     import jax.random as jr
@@ -248,9 +249,9 @@ def run_decide(args: argparse.Namespace) -> int:
     rates, labels = task.split(key_data, "test", 64, model.n_in, model.dtype)
     labels_np = np.asarray(labels)
     picks = [int(np.argmax(labels_np == c)) for c in (0, 1) if np.any(labels_np == c)]
-    raster_fn = jax.jit(jax.vmap(trained.raster))
+    raster_fn = eqx.filter_jit(lambda m, r, k: jax.vmap(m.raster)(r, k))
     raster_keys = jr.split(jr.fold_in(key_data, 3), len(picks))
-    spikes = raster_fn(rates[jnp.asarray(picks)], raster_keys)
+    spikes = raster_fn(trained, rates[jnp.asarray(picks)], raster_keys)
     panels = []
     for j, idx in enumerate(picks):
         trial = {name: np.asarray(s[j]) for name, s in spikes.items()}
