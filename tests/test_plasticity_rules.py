@@ -314,3 +314,13 @@ def test_bad_arguments_raise():
         Hebbian(on="spike")
     with pytest.raises(ValueError, match="same T"):
         run_rule(STDP(), jnp.zeros((1, 1)), jnp.zeros((5, 1)), jnp.zeros((6, 1)), dt_ms=1.0)
+
+
+def test_scaling_dt_and_time_constants_by_1024_is_bit_identical():
+    # a hidden unit (a dt or tau used without the other) would break this
+    pre_steps, post_steps, n = _random_trains(9, seconds=0.2)
+    pre, post = _trains(pre_steps, post_steps, n)
+    w1, _ = run_rule(_rule(), jnp.zeros((1, 1)), pre, post, dt_ms=DT)
+    scaled = _rule(tau_plus_ms=TAU_PLUS * 1024, tau_minus_ms=TAU_MINUS * 1024)
+    w2, _ = run_rule(scaled, jnp.zeros((1, 1)), pre, post, dt_ms=DT * 1024)
+    assert jnp.array_equal(w1, w2)
