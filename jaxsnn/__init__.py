@@ -28,5 +28,7 @@ from .synapse import AbstractSynapse, Delta, ExpConductance, ExpCurrent
 from .propagation import Event, event_drive
 from . import plasticity
 from .plasticity import STDP, Hebbian, apply_updates, plastic_simulate, plastic_simulate_batch
+from . import decision
+from .decision import DecisionModel, build_decision_model
 
 __version__ = "0.1.0"

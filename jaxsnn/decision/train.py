@@ -156,7 +156,10 @@ def train_step_impl(
 
     (loss, logits), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(params)
     grads = _mask_absent(grads, model)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
+    # optax's Adam adds its int32 step count to float moments, which JAX rejects under
+    # strict dtype promotion; scope standard promotion to the optimiser alone.
+    with jax.numpy_dtype_promotion("standard"):
+        updates, opt_state = optimizer.update(grads, opt_state, params)
     params = eqx.apply_updates(params, updates)
     model = eqx.combine(params, static).constrained()
     accuracy = jnp.mean(((logits > 0) == (labels > 0)).astype(logits.dtype))
@@ -223,7 +226,8 @@ def train(
             f"optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}"
         )
     spec = trainable if isinstance(trainable, DecisionModel) else trainable_filter(model, trainable)
-    opt_state = optimizer.init(eqx.filter(model, spec))
+    with jax.numpy_dtype_promotion("standard"):  # as in train_step
+        opt_state = optimizer.init(eqx.filter(model, spec))
     train_key = jr.fold_in(key, SPLITS["train"])
     losses, accuracies = [], []
     t0 = time.perf_counter()

@@ -1,0 +1,88 @@
+"""The `jaxsnn` command line: `decide` end to end at toy size, its files and JSON, the
+learning switch, bad flags (exit status 2), and the `demo` subcommand."""
+
+import json
+import sys
+
+import pytest
+
+from jaxsnn import cli
+
+TINY = ["--n-exc", "24", "--n-inh", "6", "--n-out", "4", "--n-in", "4", "--window-ms", "2"]
+
+
+def test_decide_json_summary_and_files(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["decide", *TINY, "--steps", "2", "--batch-size", "2", "--trials", "20"]
+    code = cli.main([*argv, "--out", str(out), "--json", "--seed", "3"])
+    assert code == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)  # stdout holds only the JSON
+    for key in [
+        "task",
+        "accuracy_before",
+        "accuracy_after",
+        "confusion_matrix",
+        "n_trials",
+        "train_seconds",
+        "eval_trials_per_second",
+    ]:
+        assert key in summary
+    assert summary["task"] == "rate" and summary["n_trials"] == 20
+    assert sum(map(sum, summary["confusion_matrix"])) == 20
+    assert 0.0 <= summary["accuracy_after"] <= 1.0
+    assert summary["model"]["n_neurons"] == 30
+    assert "step    2/2" in captured.err  # progress goes to stderr
+    for name in ["raster.png", "loss.png", "summary.json"]:
+        assert (out / name).stat().st_size > 0
+    assert (
+        json.loads((out / "summary.json").read_text())["accuracy_after"]
+        == summary["accuracy_after"]
+    )
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes
+
+    # the table form, same run (same shapes: compiled code is reused)
+    code = cli.main([*argv, "--out", str(out), "--seed", "3", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == ""
+    assert "accuracy after training" in captured.out and "true 1" in captured.out
+    assert "trials/s" in captured.out and "wall time" in captured.out
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--task", "parity"], "invalid choice"),
+        (["--steps", "0"], "positive integer"),
+        (["--trials", "many"], "positive integer"),
+        (["--trainable", "input,hidden"], "subset of input,recurrent,readout"),
+        (["--lr", "-1"], "positive"),
+        (["--learning", "evolution"], "invalid choice"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_flags_exit_2_with_a_message(flags, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["decide", *flags])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_sizes_exit_2(tmp_path, capsys):
+    code = cli.main(["decide", "--n-exc", "10", "--n-out", "10", "--out", str(tmp_path)])
+    assert code == 2
+    assert "--n-out" in capsys.readouterr().err
+
+
+def test_hebbian_without_its_module_exits_2(monkeypatch, tmp_path, capsys):
+    # hide jaxsnn.plasticity.decision_hebbian, as in an installation without it
+    monkeypatch.setitem(sys.modules, "jaxsnn.plasticity.decision_hebbian", None)
+    code = cli.main(["decide", "--learning", "hebbian", *TINY, "--out", str(tmp_path)])
+    assert code == 2
+    assert "train_hebbian" in capsys.readouterr().err
+
+
+def test_demo_still_works(capsys):
+    assert cli.main(["demo", "--trials", "2", "--steps", "10", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["trials"] == 2 and summary["steps"] == 10
