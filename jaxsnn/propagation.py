@@ -138,12 +138,33 @@ def _full(weights, targets, s, n_post):
     return jnp.zeros((n_post,), contrib.dtype).at[targets].add(contrib, mode="drop")
 
 
-def _compact(active: Array, size: int) -> Int[Array, " size"]:
-    """Indices of the first `size` True entries of `active`, padded with len(active).
+_BLOCK = 16
 
-    (`lax.top_k` on the mask was measured slower on CPU in the W1 batch than this.)"""
-    (idx,) = jnp.nonzero(active, size=size, fill_value=active.shape[0])
-    return idx
+
+def _compact(active: Array, size: int) -> Int[Array, " size"]:
+    """Indices of the True entries of `active` (at most `size` of them, in no particular
+    order), padded with len(active).
+
+    `jnp.nonzero(size=...)` is O(n) too, but its cumulative sum over the whole mask runs
+    at about 10-30 ns per entry on CPU (1.6 ms per step for a 256-trial W1 batch, measured).
+    Here the mask is cut into blocks of 16: the blocks holding a True entry are listed
+    first (the same problem, 16 times smaller, solved recursively), then only those
+    `size` blocks are ranked. Cost: one pass over the mask plus O(16·size) per level.
+    """
+    n = active.shape[0]
+    if n <= 4 * _BLOCK:
+        (idx,) = jnp.nonzero(active, size=size, fill_value=n)
+        return idx.astype(jnp.int32)
+    n_blocks = -(-n // _BLOCK)
+    blocks = jnp.pad(active, (0, n_blocks * _BLOCK - n)).reshape(n_blocks, _BLOCK)
+    counts = jnp.sum(blocks, axis=1, dtype=jnp.int32)
+    which = _compact(counts > 0, size)
+    flags = blocks.at[which].get(mode="fill", fill_value=False).astype(jnp.int32)
+    start = jnp.cumsum(counts.at[which].get(mode="fill", fill_value=0))
+    ranks = start[:, None] - flags.sum(axis=1, keepdims=True) + jnp.cumsum(flags, axis=1) - flags
+    position = jnp.where(flags > 0, ranks, size)
+    index = which[:, None] * _BLOCK + jnp.arange(_BLOCK, dtype=jnp.int32)
+    return jnp.full((size,), n, jnp.int32).at[position].set(index, mode="drop")
 
 
 def _switch(count, sizes, branch, full, zeros):
