@@ -166,14 +166,24 @@ class SmallWorld(AbstractConnectivity):
         a = np.repeat(np.arange(n), self.k // 2)
         b = (a + np.tile(np.arange(1, self.k // 2 + 1), n)) % n
         rewire = rng.random(a.size) < self.p_rewire
-        edges = {(min(i, j), max(i, j)) for i, j in zip(a[~rewire], b[~rewire], strict=True)}
-        for i in a[rewire]:
-            while True:  # a handful of draws per rewired edge
-                j = int(rng.integers(0, n))
-                e = (min(i, j), max(i, j))
-                if j != i and e not in edges:
-                    edges.add(e)
-                    break
+        edges = {
+            (int(min(i, j)), int(max(i, j))) for i, j in zip(a[~rewire], b[~rewire], strict=True)
+        }
+        degree = np.bincount(np.array(sorted(edges), np.int64).reshape(-1), minlength=n)
+        for i in a[rewire].tolist():
+            if degree[i] >= n - 1:
+                # i is already linked to every neuron (graphs close to complete): redrawing
+                # its far end would never end, so the edge goes to a random missing pair.
+                missing = [(x, y) for x in range(n) for y in range(x + 1, n) if (x, y) not in edges]
+                e = missing[int(rng.integers(0, len(missing)))]
+            else:
+                while True:  # a handful of draws per rewired edge
+                    j = int(rng.integers(0, n))
+                    e = (min(i, j), max(i, j))
+                    if j != i and e not in edges:
+                        break
+            edges.add(e)
+            degree[list(e)] += 1
         u, v = (np.array(x, dtype=np.int64) for x in zip(*sorted(edges), strict=True))
         if self.direction == "both":
             return _sorted(np.concatenate([u, v]), np.concatenate([v, u]))

@@ -184,3 +184,13 @@ def test_constrained_reimposes_sparsity_and_dale(layout):
             wb[exists], 0.15 * np.sign(np.asarray(proj.dense_weights())[exists]), rtol=1e-6
         )
         assert np.all(wb[~exists] == 0)
+
+
+def test_small_world_close_to_complete_graph_terminates_with_all_edges():
+    """n = 5, k = 4 is the complete graph: rewiring every edge must keep all 10 edges
+    (it used to loop forever looking for a free partner of a saturated neuron)."""
+    for seed in range(5):
+        pre, post = snn.SmallWorld(4, 1.0).pairs(jr.key(seed), 5, 5, same=True)
+        assert set(zip(pre.tolist(), post.tolist(), strict=True)) == _ring(5, 4)
+    pre, _ = snn.SmallWorld(8, 1.0).pairs(jr.key(0), 10, 10, same=True)
+    assert pre.size == 80
