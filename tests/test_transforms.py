@@ -214,13 +214,12 @@ def test_repeated_simulate_with_new_arrays_does_not_retrace():
     keys = [jr.key(i) for i in range(3)]
     nets = [build(rate_hz=r) for r in rates]
     states = [snn.init_state(nets[0], v0_mv=jnp.full(50, x)) for x in (0.0, 0.2, 0.4)]
-    record = snn.Record(counts=True)
-    jax.block_until_ready(snn.simulate(nets[0], states[0], T, dt_ms=DT, key=keys[0], record=record))
+    jax.block_until_ready(run(nets[0], keys[0], state=states[0]))  # compiled at most here
     with _count_traces() as traces:
         for net, key, state in zip(nets, keys, states, strict=True):
-            jax.block_until_ready(snn.simulate(net, state, T, dt_ms=DT, key=key, record=record))
+            jax.block_until_ready(run(net, key, state=state))
     assert traces == []
     # Control: a new static configuration (another n_steps) does trace.
     with _count_traces() as traces:
-        snn.simulate(nets[0], states[0], T // 2, dt_ms=DT, key=keys[0], record=record)
+        run(nets[0], keys[0], n_steps=T // 2, record=snn.Record(counts=True))
     assert traces
