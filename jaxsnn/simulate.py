@@ -198,7 +198,8 @@ def simulate(
         dt_ms: step length in ms (a Python float); must be <= a tenth of the smallest time
             constant unless `allow_large_dt=True`.
         key: PRNG key for Poisson inputs (required when the network has any); step t
-            draws from `fold_in(key, t)` with t counted from the start of the run.
+            draws from `fold_in(key, t)` with t = `state.t + step`, so a run continued from a
+            returned state with the same key draws what one long run would.
         inputs: user data for inputs, name -> array with time first: (n_steps, n) spikes
             for a `SpikeInput`, rates (Hz) for a `PoissonInput`, currents (mV) for a
             `CurrentInput` ((n_steps,) also allowed for rates and currents).
