@@ -82,6 +82,12 @@ def test_hebbian_without_its_module_exits_2(monkeypatch, tmp_path, capsys):
     assert "train_hebbian" in capsys.readouterr().err
 
 
+def test_demo_is_still_a_subcommand():
+    args = cli.build_parser().parse_args(["demo", "--trials", "2"])
+    assert args.command == "demo" and args.trials == 2 and args.func is cli._demo
+
+
+@pytest.mark.slow  # builds and compiles the full 1000-neuron W1 network (~15 s)
 def test_demo_still_works(capsys):
     assert cli.main(["demo", "--trials", "2", "--steps", "10", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
