@@ -368,17 +368,44 @@ def run(quick: bool, snntorch_python: str = SNNTORCH_PYTHON) -> list[dict]:
     records = [ours, peer]
     if not quick:
         for checkpoint in (False, True):
-            records.append(
-                bench_jaxsnn(n_hidden=1000, n_steps=1000, repeats=3, checkpoint=checkpoint)
-            )
+            records.append(_variant_in_subprocess(checkpoint))
     return records
+
+
+def _variant_in_subprocess(checkpoint: bool) -> dict:
+    """T = 1000, 1000 hidden, batch 64 in a fresh process, so its peak memory is its own."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--variant-1000"]
+    if checkpoint:
+        cmd.append("--checkpoint")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        mode = "T1000-h1000-b64" + ("-checkpoint" if checkpoint else "")
+        return {
+            "workload": "T1",
+            "tool": "jaxsnn",
+            "mode": mode,
+            "compile_s": None,
+            "run_s": None,
+            "peak_mem_mb": None,
+            "rate_hz": None,
+            "n_trials": 64,
+            "repeats": 0,
+            "note": f"failed: {proc.stderr.strip().splitlines()[-1:]}",
+        }
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 repeats, no accuracy run")
     parser.add_argument("--snntorch-python", default=SNNTORCH_PYTHON)
+    parser.add_argument("--variant-1000", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--checkpoint", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.variant_1000:  # one record as JSON (used by run() in a subprocess)
+        record = bench_jaxsnn(n_hidden=1000, n_steps=1000, repeats=3, checkpoint=args.checkpoint)
+        print(json.dumps(record))
+        return 0
     records = run(args.quick, args.snntorch_python)
     for r in records:
         run_s = "-" if r["run_s"] is None else f"{r['run_s']:.3f} s/step"

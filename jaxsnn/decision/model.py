@@ -11,7 +11,9 @@ Architecture (defaults; every size is an argument of `build_decision_model`):
   probability p = 0.1 (nine projections between the three populations), weights
   |N(0.1, 0.05)| mV, inhibitory ones ×(−4): Dale's law (E and "out" rows >= 0, I rows <= 0).
 - A Poisson input "in" of 100 channels projects onto "E" and "I" with probability
-  `p_in` (weights |N(w_in, (w_in/2)²)| mV, w_in = 0.2, not sign-constrained: inputs are not neurons).
+  `p_in` = 0.2 (weights |N(w_in, (w_in/2)²)| mV with w_in = 0.2, which puts the untrained
+  output rate near the threshold over the tasks' input range; not sign-constrained:
+  inputs are not neurons, and signed input weights let hidden neurons compute XOR).
   The output population sees the inputs only through the network, so every decision is
   computed by the recurrent network.
 - dt = 0.1 ms, trial window 100 ms (1000 steps).

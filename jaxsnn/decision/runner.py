@@ -23,10 +23,12 @@ import time
 from pathlib import Path
 
 # Defaults of the built-in run, chosen so that `jaxsnn decide` trains and evaluates in
-# about a minute on a 2-core CPU while reaching the accuracy targets (see the report in
-# the commit history): only the input and readout weights train, which avoids the
-# 1000 × 1000 recurrent weight gradients (about 3x the cost of a step), yet the gradient
-# still flows back through the recurrent dynamics of every one of the 1000 steps.
+# about a minute on a 2-core CPU while reaching the accuracy targets (rate >= 95 %,
+# XOR >= 90 %, a clear gain on the hard task; tests/test_decision_accuracy.py). Only the
+# input and readout weights train by default: the 1000 × 1000 recurrent weight gradients
+# would cost about 3x per step, yet the gradient still flows back through the recurrent
+# dynamics of every one of the 1000 steps. Batch 16 with Adam at 1e-2 converges in a few
+# dozen steps; two 1000-trial evaluations (before and after) take most of the time.
 DEFAULT_STEPS = {"rate": 15, "xor": 60, "hard": 30}
 DEFAULT_BATCH = 16
 DEFAULT_LR = 1e-2
