@@ -21,7 +21,8 @@ def test_only_readout_changes_and_constraints_hold():
     result = train_hebbian(model, RatePattern(), jr.key(1), steps=1, batch_size=4, eta=1e-4)
     assert result.losses.shape == (1,) and result.accuracies.shape == (1,)
     readout = set(readout_indices(model))
-    assert readout == {i for i, p in enumerate(model.network.projections) if p.post == "out"}
+    projs = model.network.projections
+    assert readout == {i for i, p in enumerate(projs) if p.post == "out" and p.pre != "out"}
     changed = False
     for i, (old, new) in enumerate(
         zip(model.network.projections, result.model.network.projections, strict=True)

@@ -8,18 +8,20 @@ Each training trial is run twice with the same input spikes (same trial key):
   (label '0') is injected into every output neuron, pushing the output population to
   fire fast or to stay silent.
 
-In both phases the projections onto the output population (the "readout" group: E→out,
-out→out, I→out) accumulate the Hebbian correlation of their traces
+In both phases the projections from the other populations onto the output population
+(E→out, I→out; out→out stays fixed) accumulate the Hebbian correlation of their traces
 (`Hebbian(on="traces")`: `Σ_t x_pre,i(t)·x_post,j(t)`, traces with τ = `tau_ms`), and the
 weight update is
 
     Δw_ij = η · ( ⟨x_pre,i · x_post,j⟩_clamped − ⟨x_pre,i · x_post,j⟩_free )
 
-averaged over the batch, followed by `DecisionModel.constrained()` (sparsity, Dale's
-law). With identical input spikes the presynaptic traces are nearly the same in both
-phases, so Δw ≈ η·x_pre·(x_post,clamped − x_post,free): weights from neurons active in
-'1' trials grow until the free output fires like the taught one, those active when the
-output should be silent shrink. Every quantity is local to the synapse (its own pre and
+averaged over the batch (a trial whose free output is already right by more than
+`margin_hz` contributes nothing: learning stops when it is not needed), followed by
+`DecisionModel.constrained()` (sparsity, Dale's law). With identical input spikes the
+presynaptic traces are nearly the same in both phases, so
+Δw ≈ η·x_pre·(x_post,clamped − x_post,free): weights from neurons active in '1' trials
+grow until the free output fires like the taught one, those active when the output
+should be silent shrink. Every quantity is local to the synapse (its own pre and
 post traces and the teacher's effect on its post neuron); no gradient is computed.
 
 Both phases use `plastic_simulate` (accumulated mode) inside one jitted step, batched
@@ -68,8 +70,14 @@ class HebbianTrainResult(eqx.Module):
 
 
 def readout_indices(model) -> tuple[int, ...]:
-    """Indices of the projections onto the model's output population."""
-    return tuple(i for i, p in enumerate(model.network.projections) if p.post == model.output)
+    """Indices of the projections from the other populations onto the output population
+    (E→out, I→out). The output's own recurrent projection stays fixed: learning it makes
+    the output rate so sensitive to the weights that the updates overshoot."""
+    return tuple(
+        i
+        for i, p in enumerate(model.network.projections)
+        if p.post == model.output and p.pre != model.output
+    )
 
 
 def _phase_network(model, rates_hz, teacher_mv):
@@ -88,6 +96,7 @@ def hebbian_step(
     rule: Hebbian,
     batch_size: int,
     teacher_mv: float,
+    margin_hz: float = float("inf"),
 ):
     """One contrastive-Hebbian update on a fresh batch (one JIT region).
 
@@ -98,6 +107,8 @@ def hebbian_step(
         rule: the Hebbian rule whose updates are contrasted (its `eta` is the learning rate).
         batch_size: trials per step.
         teacher_mv: teacher current (mV) of the clamped phase.
+        margin_hz: a trial contributes only if its free output rate is on the wrong side
+            of the threshold or within this margin of it (inf: every trial).
 
     Returns:
         `(model, loss, accuracy)`: the updated, constrained model and the free phase's
@@ -125,7 +136,10 @@ def hebbian_step(
         teacher = jnp.stack([jnp.zeros((), model.dtype), sign * teacher_mv])
         # both phases in one vmap (one compiled scan): index 0 free, 1 clamped
         dw, rate = jax.vmap(phase, in_axes=(None, None, 0))(rates_hz, trial_key, teacher)
-        return tuple(d[1] - d[0] for d in dw), rate[0]
+        # learn only when the free answer is wrong or within `margin_hz` of the threshold
+        wrong_side = sign * (rate[0] - model.threshold_hz) < margin_hz
+        gate = wrong_side.astype(model.dtype)
+        return tuple(gate * (d[1] - d[0]) for d in dw), rate[0]
 
     dws, out_rates = jax.vmap(trial)(rates, labels, keys)
     projections = list(model.network.projections)
@@ -147,8 +161,9 @@ def train_hebbian(
     *,
     steps: int = 60,
     batch_size: int = 16,
-    eta: float = 2e-6,
+    eta: float = 3e-6,
     teacher_mv: float = 3.0,
+    margin_hz: float = 10.0,
     tau_ms: float = 20.0,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> HebbianTrainResult:
@@ -166,6 +181,10 @@ def train_hebbian(
             trial's steps, so η scales with dt).
         teacher_mv: teacher current (mV) injected into the output neurons in the clamped
             phase, + for label '1', − for '0'.
+        margin_hz: learning is gated per trial: only trials whose free output rate is on
+            the wrong side of the threshold or within `margin_hz` of it contribute (the
+            "learn only when necessary" stop-learning condition of Senn & Fusi 2005);
+            `float("inf")` learns from every trial.
         tau_ms: time constant of the pre/post traces (ms).
         callback: called as `callback(step, loss, accuracy)` after every step.
 
@@ -179,6 +198,7 @@ def train_hebbian(
     check_int("batch_size", batch_size, minimum=1)
     check_nonnegative("eta", eta)
     check_positive("teacher_mv", teacher_mv)
+    check_nonnegative("margin_hz", margin_hz)
     check_positive("tau_ms", tau_ms)
     if not readout_indices(model):
         raise ValueError(f"the model has no projection onto its output '{model.output}'")
@@ -190,7 +210,7 @@ def train_hebbian(
     for i in range(steps):
         model, loss, acc = hebbian_step(
             model, jr.fold_in(train_key, i), task=task, rule=rule, batch_size=batch_size,
-            teacher_mv=float(teacher_mv),
+            teacher_mv=float(teacher_mv), margin_hz=float(margin_hz),
         )  # fmt: skip
         loss, acc = float(loss), float(acc)  # blocks, so timing and progress are real
         if i == 0:
