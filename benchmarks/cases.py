@@ -1,0 +1,367 @@
+"""The benchmark cases: each function runs one (workload, tool, mode) and returns a record
+in the schema of README.md (without `machine` and `peak_mem_mb`, which run.py fills).
+
+Every case runs in its own subprocess (see run.py), so peak memory is per case.
+Timing: `compile_s` = first call - median warm call; `run_s` = median of `repeats` warm
+calls, each ended by `jax.block_until_ready`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+W1_STEPS = 1000
+W2_STEPS = 10_000
+DT_MS = 0.1
+
+
+def _time(fn, repeats: int):
+    """(first-call seconds, median warm seconds, last result)."""
+    import jax
+
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn(0))
+    first = time.perf_counter() - t0
+    runs = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(fn(r + 1))
+        runs.append(time.perf_counter() - t0)
+    run = statistics.median(runs)
+    return max(first - run, 0.0), run, out
+
+
+def _record(workload, tool, mode, compile_s, run_s, rate_hz, n_trials, repeats, **extra):
+    rec = {
+        "workload": workload,
+        "tool": tool,
+        "mode": mode,
+        "compile_s": None if compile_s is None else round(compile_s, 4),
+        "run_s": None if run_s is None else round(run_s, 5),
+        "peak_mem_mb": None,
+        "rate_hz": None if rate_hz is None else round(float(rate_hz), 3),
+        "n_trials": n_trials,
+        "repeats": repeats,
+        "note": extra.pop("note", ""),
+    }
+    rec.update(extra)
+    return rec
+
+
+# ---------------------------------------------------------------- W1 decision-1k
+
+
+def _w1_network():
+    import jax.random as jr
+
+    from jaxsnn.models import build_decision_1k
+
+    return build_decision_1k(jr.key(0))
+
+
+def _w1_dense_matrix(network) -> np.ndarray:
+    n = network.n_neurons
+    w = np.zeros((n, n), np.float32)
+    for proj in network.projections:
+        if proj.pre == "in":
+            continue
+        rows, cols = network.slice(proj.pre), network.slice(proj.post)
+        w[rows, cols] = np.asarray(proj.dense_weights())
+    return w
+
+
+def _w1_rates(batch: int) -> np.ndarray:
+    from jaxsnn.models.decision_1k import RATE_0_HZ, RATE_1_HZ
+
+    return np.where(np.arange(batch) % 2 == 1, RATE_1_HZ, RATE_0_HZ).astype(np.float32)
+
+
+def _w1_events(network, rate_hz: float, batch: int, steps: int) -> int:
+    """Expected synaptic events per call: spikes x mean out-degree."""
+    n_syn = sum(p.n_synapses for p in network.projections if p.pre != "in")
+    return int(rate_hz * network.n_neurons * batch * steps * DT_MS * 1e-3 * n_syn / 1000)
+
+
+def w1_jaxsnn(batch: int, repeats: int, mode: str, workload: str = "W1") -> dict:
+    import jax
+    import jax.numpy as jnp
+    import jax.random as jr
+
+    from jaxsnn import Network, PoissonInput, Record, init_state, simulate
+
+    network = _w1_network()
+    state = init_state(network)
+    n = network.n_neurons
+
+    def trial(rate, key):
+        net = Network(network.populations, network.projections, [PoissonInput("in", 100, rate)])
+        _, rec = simulate(net, state, W1_STEPS, dt_ms=DT_MS, key=key, record=Record(counts=True))
+        return rec["counts"]["E"].sum() + rec["counts"]["I"].sum()
+
+    run = jax.jit(jax.vmap(trial))
+    rates = jnp.asarray(_w1_rates(batch))
+    compile_s, run_s, counts = _time(lambda r: run(rates, jr.split(jr.key(r), batch)), repeats)
+    rate = float(jnp.sum(counts)) / (n * batch * W1_STEPS * DT_MS * 1e-3)
+    return _record(
+        workload,
+        "jaxsnn",
+        mode,
+        compile_s,
+        run_s,
+        rate,
+        batch,
+        repeats,
+        n_steps=W1_STEPS,
+        n_neurons=n,
+        events=_w1_events(network, rate, batch, W1_STEPS),
+        propagation=type(network.projections[0].propagation).__name__,
+    )
+
+
+def w1_jax_dense(batch: int, steps: int, repeats: int, mode: str) -> dict:
+    import jax.numpy as jnp
+    import jax.random as jr
+    from jax_dense import w1_dense_fn
+
+    network = _w1_network()
+    w = jnp.asarray(_w1_dense_matrix(network))
+    rates = jnp.asarray(_w1_rates(batch))
+    fn = w1_dense_fn(steps)
+    compile_s, run_s, counts = _time(lambda r: fn(w, rates, jr.split(jr.key(r), batch)), repeats)
+    rate = float(jnp.sum(counts)) / (w.shape[0] * batch * steps * DT_MS * 1e-3)
+    note = "" if steps == W1_STEPS else f"run_s extrapolated from {steps} of {W1_STEPS} steps"
+    run_s *= W1_STEPS / steps
+    return _record("W1", "jax-dense", mode, compile_s, run_s, rate, batch, repeats, note=note)
+
+
+def w1_numpy(batch: int, steps: int, mode: str) -> dict:
+    from numpy_reference import w1_numpy as sim
+
+    network = _w1_network()
+    w = _w1_dense_matrix(network)
+    t0 = time.perf_counter()
+    counts = sim(w, _w1_rates(batch), steps)
+    run_s = (time.perf_counter() - t0) * W1_STEPS / steps
+    rate = counts.sum() / (w.shape[0] * batch * steps * DT_MS * 1e-3)
+    note = "" if steps == W1_STEPS else f"run_s extrapolated from {steps} of {W1_STEPS} steps"
+    return _record("W1", "numpy", mode, None, run_s, rate, batch, 1, note=note)
+
+
+# ---------------------------------------------------------------- W2 / W3 EI-COBA
+
+
+def _w2(n: int):
+    import jax.random as jr
+
+    from jaxsnn.models import build_ei_coba, ei_coba_state
+
+    network = build_ei_coba(jr.key(0), n)
+    return network, ei_coba_state(network, jr.key(1))
+
+
+def _pairs(network, pre: str):
+    """(pre, post) index pairs (global post index) of the projections from `pre`."""
+    out_pre, out_post = [], []
+    for proj in network.projections:
+        if proj.pre != pre:
+            continue
+        t = np.asarray(proj.targets)
+        rows = np.broadcast_to(np.arange(proj.n_pre)[:, None], t.shape)
+        keep = t < proj.n_post
+        out_pre.append(rows[keep])
+        out_post.append(t[keep] + network.slice(proj.post).start)
+    return np.concatenate(out_pre), np.concatenate(out_post)
+
+
+def w2_jaxsnn(n: int, steps: int, repeats: int, workload: str, mode: str) -> dict:
+    import jax
+
+    from jaxsnn import Record, simulate
+
+    network, state = _w2(n)
+    record = Record(counts=True)
+    run = jax.jit(lambda st: simulate(network, st, steps, dt_ms=DT_MS, record=record)[1]["counts"])
+    compile_s, run_s, counts = _time(lambda r: run(state), repeats)
+    total = sum(float(c.sum()) for c in counts.values())
+    bio_s = steps * DT_MS * 1e-3
+    rate = total / (n * bio_s)
+    n_syn = sum(p.n_synapses for p in network.projections)
+    events = int(total * n_syn / n)
+    return _record(
+        workload,
+        "jaxsnn",
+        mode,
+        compile_s,
+        run_s,
+        rate,
+        1,
+        repeats,
+        n_steps=steps,
+        n_neurons=n,
+        n_synapses=n_syn,
+        events=events,
+        run_s_per_bio_s=round(run_s / bio_s, 5),
+        ns_per_event=round(run_s / max(events, 1) * 1e9, 3),
+        ns_per_neuron_step=round(run_s / (n * steps) * 1e9, 4),
+    )
+
+
+def _w2_dense_weights(network) -> np.ndarray:
+    n = network.n_neurons
+    w = np.zeros((n, n), np.float32)
+    for proj in network.projections:
+        w[network.slice(proj.pre), network.slice(proj.post)] = np.asarray(proj.dense_weights())
+    return w
+
+
+def w2_jax_dense(steps: int, repeats: int, mode: str) -> dict:
+    import jax.numpy as jnp
+    from jax_dense import w2_dense_fn
+
+    network, state = _w2(4000)
+    w = jnp.asarray(_w2_dense_weights(network))
+    n_exc = network.population("E").n
+    fn = w2_dense_fn(steps, n_exc)
+    compile_s, run_s, counts = _time(lambda r: fn(w, state.v), repeats)
+    rate = float(counts.sum()) / (4000 * steps * DT_MS * 1e-3)
+    scale = W2_STEPS / steps
+    note = "" if steps == W2_STEPS else f"run_s extrapolated from {steps} of {W2_STEPS} steps"
+    return _record("W2", "jax-dense", mode, compile_s, run_s * scale, rate, 1, repeats, note=note)
+
+
+def w2_numpy(steps: int, mode: str) -> dict:
+    from numpy_reference import w2_numpy as sim
+
+    network, state = _w2(4000)
+    w = _w2_dense_weights(network)
+    n_exc = network.population("E").n
+    t0 = time.perf_counter()
+    counts = sim(w[:n_exc], w[n_exc:], np.asarray(state.v), steps)
+    run_s = (time.perf_counter() - t0) * W2_STEPS / steps
+    rate = counts.sum() / (4000 * steps * DT_MS * 1e-3)
+    note = "" if steps == W2_STEPS else f"run_s extrapolated from {steps} of {W2_STEPS} steps"
+    return _record("W2", "numpy", mode, None, run_s, rate, 1, 1, note=note)
+
+
+def w2_brian2(python: str | None, repeats: int, mode: str) -> dict:
+    if not python or not os.path.exists(python):
+        return _record(
+            "W2",
+            "brian2",
+            mode,
+            None,
+            None,
+            None,
+            1,
+            0,
+            note=f"skipped: no Brian2 Python at {python!r} (see README.md to install)",
+        )
+    network, state = _w2(4000)
+    pre_e, post_e = _pairs(network, "E")
+    pre_i, post_i = _pairs(network, "I")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "w2.npz")
+        np.savez(
+            path,
+            pre_exc=pre_e,
+            post_exc=post_e,
+            pre_inh=pre_i,
+            post_inh=post_i,
+            v0_mv=np.asarray(state.v, np.float64),
+            n_exc=network.population("E").n,
+            n=network.n_neurons,
+            steps=W2_STEPS,
+        )
+        script = os.path.join(os.path.dirname(__file__), "brian2_w2.py")
+        proc = subprocess.run(
+            [python, script, path, str(repeats)], capture_output=True, text=True, timeout=900
+        )
+    if proc.returncode:
+        tail = proc.stderr.strip().splitlines()[-3:]
+        return _record("W2", "brian2", mode, None, None, None, 1, 0, note=f"failed: {tail}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return _record(
+        "W2",
+        "brian2",
+        mode,
+        out["build_s"],
+        out["run_s"],
+        out["rate_hz"],
+        1,
+        repeats,
+        note=f"Brian2 {out['version']} cpp_standalone, 1 thread; compile_s = code generation"
+        " + C++ build + first run; run_s = re-running the built binary",
+        child_peak_mem_mb=round(out["peak_mem_mb"], 1),
+    )
+
+
+def brainpy_w2(mode: str) -> dict:
+    return _record(
+        "W2", "brainpy", mode, None, None, None, 1, 0, note="skipped: BrainPy not installed"
+    )
+
+
+def run_case(name: str, quick: bool, brian2_python: str | None) -> list[dict]:
+    """Dispatch one case by name (see `case_names`)."""
+    reps = 3 if quick else 5
+    w1_batch = {"single": 1, "vmap256": 256}
+    if name.startswith("W1:"):
+        _, tool, mode = name.split(":")
+        batch = w1_batch[mode]
+        if tool == "jaxsnn":
+            return [w1_jaxsnn(batch, reps, mode)]
+        if tool == "jax-dense":
+            steps = 200 if quick and batch > 1 else W1_STEPS
+            return [w1_jax_dense(batch, steps, 1 if batch > 1 else reps, mode)]
+        steps = W1_STEPS if (not quick or batch == 1) else 100
+        return [w1_numpy(batch, steps, mode)]
+    if name.startswith("W2:"):
+        tool = name.split(":")[1]
+        if tool == "jaxsnn":
+            return [w2_jaxsnn(4000, W2_STEPS, reps, "W2", "N=4000")]
+        if tool == "jax-dense":
+            return [w2_jax_dense(1000 if quick else W2_STEPS, 1, "N=4000")]
+        if tool == "numpy":
+            return [w2_numpy(2000 if quick else W2_STEPS, "N=4000")]
+        if tool == "brian2":
+            return [w2_brian2(brian2_python, 3, "N=4000")]
+        return [brainpy_w2("N=4000")]
+    if name.startswith("W3:N="):
+        n = int(name.split("=")[1])
+        steps = 1000 if quick or n > 40_000 else W2_STEPS
+        return [w2_jaxsnn(n, steps, 1 if n > 40_000 else reps, "W3", f"N={n}")]
+    if name.startswith("W3:batch"):
+        batch = int(name[len("W3:batch") :])
+        return [w1_jaxsnn(batch, 1 if batch >= 256 else reps, f"W1 batch{batch}", "W3")]
+    if name == "T1":
+        sys.path.insert(0, os.path.dirname(__file__))
+        import t1_training
+
+        return list(t1_training.run(quick))
+    raise ValueError(f"unknown case {name!r}")
+
+
+def case_names(only: set[str], quick: bool, has_t1: bool) -> list[str]:
+    """The cases of the selected workloads, in run order."""
+    names = []
+    if "W1" in only:
+        names += ["W1:jaxsnn:single", "W1:jax-dense:single", "W1:numpy:single"]
+        names += ["W1:jaxsnn:vmap256", "W1:jax-dense:vmap256", "W1:numpy:vmap256"]
+    if "W2" in only:
+        names += ["W2:jaxsnn", "W2:brian2", "W2:jax-dense", "W2:numpy", "W2:brainpy"]
+    if "W3" in only:
+        sizes = [4000, 40_000] if quick else [4000, 40_000, 400_000]
+        names += [f"W3:N={n}" for n in sizes]
+        batches = [1, 16] if quick else [1, 16, 256, 1024]
+        names += [f"W3:batch{b}" for b in batches]
+    if "T1" in only and has_t1:
+        names.append("T1")
+    return names

@@ -1,0 +1,257 @@
+"""Run the jaxsnn benchmark suite: `python benchmarks/run.py [--quick] [--only W1,W2,W3,T1]`.
+
+Every case (workload x tool x mode, see cases.py) runs in its own subprocess so that its
+peak memory (`ru_maxrss`) is its own. Results: benchmarks/results/latest.json (a list of
+records, schema in README.md, written atomically) and latest.md (a table with the ratios
+against the peers run in the same invocation and the targets of README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+DEFAULT_BRIAN2 = "/work/venvs/brian2/bin/python"
+
+
+def machine_info() -> dict:
+    import jax
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "device": jax.devices()[0].device_kind,
+        "commit": commit,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _worker(case: str, quick: bool, brian2: str | None) -> None:
+    """Subprocess side: run one case, print its records as the last stdout line."""
+    sys.path.insert(0, HERE)
+    import cases
+
+    records = cases.run_case(case, quick, brian2)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for rec in records:
+        if rec.get("peak_mem_mb") is None and rec.get("run_s") is not None:
+            rec["peak_mem_mb"] = round(peak, 1)
+    print(json.dumps(records))
+
+
+def _run_case(case: str, quick: bool, brian2: str | None, timeout: float) -> list[dict]:
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", case]
+    cmd += ["--quick"] if quick else []
+    cmd += ["--brian2-python", brian2] if brian2 else []
+    workload, tool = case.split(":")[0], (case.split(":") + ["jaxsnn"])[1]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [_failed(workload, tool, case, f"timed out after {timeout:.0f} s")]
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        return [_failed(workload, tool, case, f"failed: {tail}")]
+    records = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"  {case:28s} {wall:7.1f} s wall", flush=True)
+    return records
+
+
+def _failed(workload: str, tool: str, case: str, note: str) -> dict:
+    print(f"  {case:28s} {note}", flush=True)
+    return {
+        "workload": workload,
+        "tool": tool,
+        "mode": case,
+        "compile_s": None,
+        "run_s": None,
+        "peak_mem_mb": None,
+        "rate_hz": None,
+        "n_trials": None,
+        "repeats": 0,
+        "note": note,
+    }
+
+
+TARGETS = {
+    # (workload, mode, peer): (kind, bound, text)
+    ("W2", "N=4000", "brian2"): ("max_ratio", 0.5, "run <= 0.5x Brian2 C++ standalone"),
+    ("W1", "vmap256", "numpy"): ("min_speedup", 50.0, ">= 50x faster than NumPy"),
+    ("W1", "vmap256", "jax-dense"): ("min_speedup", 15.0, ">= 15x faster than dense JAX"),
+}
+
+
+def add_ratios(records: list[dict]) -> None:
+    """Give each jaxsnn record `ratio` = {peer: peer run_s / jaxsnn run_s} for the same
+    workload and mode, and the targets of README.md."""
+    for rec in records:
+        if rec["tool"] != "jaxsnn" or not rec.get("run_s"):
+            continue
+        ratios = {}
+        for peer in records:
+            same = (peer["workload"], peer["mode"]) == (rec["workload"], rec["mode"])
+            if peer is rec or not same or not peer.get("run_s"):
+                continue
+            ratios[peer["tool"]] = round(peer["run_s"] / rec["run_s"], 3)
+            target = TARGETS.get((rec["workload"], rec["mode"], peer["tool"]))
+            if target is None:
+                continue
+            kind, bound, text = target
+            speedup = ratios[peer["tool"]]
+            met = speedup >= bound if kind == "min_speedup" else 1 / speedup <= bound
+            rec.setdefault("targets", []).append(
+                {
+                    "target": text,
+                    "met": met,
+                    "measured": f"{speedup:.2f}x faster"
+                    if kind == "min_speedup"
+                    else f"{1 / speedup:.2f}x Brian2's run time",
+                }
+            )
+        if rec["workload"] == "W2" and rec.get("compile_s") is not None:
+            rec.setdefault("targets", []).append(
+                {
+                    "target": "compile <= 10 s",
+                    "met": rec["compile_s"] <= 10.0,
+                    "measured": f"{rec['compile_s']:.2f} s",
+                }
+            )
+        rec["ratio"] = ratios
+
+
+def _fmt(x, digits=3):
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:.0f}"
+    return str(x)
+
+
+def markdown(records: list[dict], machine: dict, quick: bool) -> str:
+    lines = [
+        "# jaxsnn benchmark results",
+        "",
+        f"{machine['date']} · commit {machine['commit']} · {machine['cpu']}, "
+        f"{machine['cores']} cores · {machine['device']} · JAX {machine['jax']} · Python "
+        f"{machine['python']} · {'quick' if quick else 'full'} mode",
+        "",
+        "Times in seconds (run = median of repeats after warm-up; compile = first call minus"
+        " a warm call). Ratio = peer run time / jaxsnn run time (> 1: jaxsnn faster).",
+        "",
+        "| workload | mode | tool | compile_s | run_s | peak MiB | rate Hz | trials | vs jaxsnn | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    jax_runs = {
+        (r["workload"], r["mode"]): r["run_s"]
+        for r in records
+        if r["tool"] == "jaxsnn" and r.get("run_s")
+    }
+    for r in records:
+        base = jax_runs.get((r["workload"], r["mode"]))
+        ratio = (
+            ""
+            if r["tool"] == "jaxsnn" or not base or not r.get("run_s")
+            else (f"{r['run_s'] / base:.2f}x")
+        )
+        note = r.get("note", "")
+        if r.get("ns_per_event") is not None:
+            note = (note + " " if note else "") + (
+                f"{r['ns_per_event']} ns/event, {r['ns_per_neuron_step']} ns/neuron-step, "
+                f"{r['run_s_per_bio_s']} s per simulated s"
+            )
+        lines.append(
+            f"| {r['workload']} | {r['mode']} | {r['tool']} | {_fmt(r.get('compile_s'))} | "
+            f"{_fmt(r.get('run_s'))} | {_fmt(r.get('peak_mem_mb'), 4)} | "
+            f"{_fmt(r.get('rate_hz'))} | {_fmt(r.get('n_trials'))} | {ratio} | {note} |"
+        )
+    lines += ["", "## Targets", ""]
+    for r in records:
+        for t in r.get("targets", []):
+            verdict = "met" if t["met"] else "**missed**"
+            lines.append(
+                f"- {r['workload']} {r['mode']}: {t['target']}: measured {t['measured']} — {verdict}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (< 3 minutes)")
+    parser.add_argument("--only", default="W1,W2,W3,T1", help="workloads, e.g. W1,W2")
+    parser.add_argument(
+        "--brian2-python",
+        default=os.environ.get("JAXSNN_BRIAN2_PYTHON", DEFAULT_BRIAN2),
+        help="Python of a virtual environment with Brian2 (env JAXSNN_BRIAN2_PYTHON)",
+    )
+    parser.add_argument("--out", default=RESULTS, help="results folder")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="per case (s)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        _worker(args.worker, args.quick, args.brian2_python)
+        return 0
+    only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
+    unknown = only - {"W1", "W2", "W3", "T1"}
+    if unknown:
+        parser.error(f"--only: unknown workloads {sorted(unknown)}; choose from W1,W2,W3,T1")
+    sys.path.insert(0, HERE)
+    import cases
+
+    has_t1 = os.path.exists(os.path.join(HERE, "t1_training.py"))
+    machine = machine_info()
+    print(f"jaxsnn benchmarks ({'quick' if args.quick else 'full'}) on {machine['cpu']}")
+    records: list[dict] = []
+    t0 = time.perf_counter()
+    for case in cases.case_names(only, args.quick, has_t1):
+        records += _run_case(case, args.quick, args.brian2_python, args.timeout)
+    if "T1" in only and not has_t1:
+        records.append(_failed("T1", "jaxsnn", "T1", "skipped: benchmarks/t1_training.py absent"))
+    for rec in records:
+        rec["machine"] = machine
+    add_ratios(records)
+    write_atomic(os.path.join(args.out, "latest.json"), json.dumps(records, indent=1) + "\n")
+    md = markdown(records, machine, args.quick)
+    write_atomic(os.path.join(args.out, "latest.md"), md)
+    print(md)
+    print(f"total {time.perf_counter() - t0:.0f} s; wrote {args.out}/latest.json and latest.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
