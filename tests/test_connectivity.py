@@ -158,6 +158,7 @@ def test_dale_signs():
     assert np.all(w_ee > 0) and np.all(w_ie < 0)
     assert np.all(np.asarray(ie_cond.weights)[ie_cond.mask] > 0)  # sign from reversal potential
     # Magnitudes: scale × the initialiser's draw (same key, same draw).
+    # float32 products: one rounding each.
     np.testing.assert_allclose(-w_ie, 4.0 * np.asarray(ie_cond.weights)[ie_cond.mask], rtol=1e-6)
     with pytest.raises(ValueError, match="Dale"):
         snn.connect(exc, exc, rule, snn.Normal(0.0, 1.0), key=jr.key(0))
@@ -180,6 +181,7 @@ def test_constrained_reimposes_sparsity_and_dale(layout):
         exists = np.asarray(proj.dense_weights()) != 0
         back = proj.with_weights(proj.weights - bad_sign * 0.05).constrained()
         wb = np.asarray(back.dense_weights())
+        # float32 sums 0.1 ± 0.05: one rounding.
         np.testing.assert_allclose(
             wb[exists], 0.15 * np.sign(np.asarray(proj.dense_weights())[exists]), rtol=1e-6
         )

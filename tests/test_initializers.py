@@ -78,4 +78,5 @@ def test_connect_scales_the_draw():
     rule = snn.FixedProbability(0.5)
     one = snn.connect(a, b, rule, snn.LogNormal(1.0, 0.5), key=jr.key(1))
     three = snn.connect(a, b, rule, snn.LogNormal(1.0, 0.5), key=jr.key(1), scale=3.0)
+    # The draw is scaled in float64 then cast to float32: one rounding apart.
     np.testing.assert_allclose(three.weights, 3.0 * np.asarray(one.weights), rtol=1e-6)

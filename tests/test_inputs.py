@@ -118,6 +118,7 @@ def test_current_input_constant_shared_and_per_neuron_schedules():
 
     amp = np.array([1.0, 2.0, -3.0])
     const = v_of(snn.CurrentInput("c", "A", n, amplitude_mv=jnp.asarray(amp)))
+    # float64 recursion against the same recursion in NumPy: rounding only.
     np.testing.assert_allclose(const, expected(np.tile(amp, (steps, 1))), rtol=1e-12, atol=1e-12)
     shared = np.sin(np.arange(steps) / 10.0)
     with jax.enable_x64(True):

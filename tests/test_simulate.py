@@ -173,7 +173,7 @@ def test_record_every_rates_counts_and_voltage_indices(reference_run):
     np.testing.assert_allclose(
         agg["rates_hz"]["E"],
         s.reshape(T // every, every, -1).sum(1).mean(1) / window_s,
-        rtol=1e-5,
+        rtol=1e-5,  # float32 mean and scaling
     )
     np.testing.assert_array_equal(agg["counts"]["I"], np.asarray(rec["spikes"]["I"]).sum(0))
     assert set(agg) == {"spikes", "v", "rates_hz", "counts"}

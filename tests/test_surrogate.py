@@ -106,6 +106,7 @@ def test_jvp_jacfwd_and_vmap_see_the_surrogate():
     primal, tangent = jax.jvp(lambda v: snn.spike(v, sur), (x,), (dx,))
     g = np.asarray(_grad(sur, x))
     np.testing.assert_array_equal(primal, [0.0, 0.0, 1.0])
+    # float32: one product apart.
     np.testing.assert_allclose(tangent, g * np.asarray(dx), rtol=1e-6)
     np.testing.assert_allclose(jax.jacfwd(lambda v: snn.spike(v, sur))(x), np.diag(g), rtol=1e-6)
     np.testing.assert_allclose(jax.jacrev(lambda v: snn.spike(v, sur))(x), np.diag(g), rtol=1e-6)
@@ -115,6 +116,7 @@ def test_traced_surrogate_parameter_can_be_vmapped():
     slopes = jnp.asarray([1.0, 2.0, 4.0], jnp.float32)
     x = jnp.float32(0.3)
     got = jax.vmap(lambda s: jax.grad(lambda v: snn.spike(v, snn.FastSigmoid(s)))(x))(slopes)
+    # float32 evaluation of the same formula.
     np.testing.assert_allclose(got, 1.0 / (np.asarray(slopes) * 0.3 + 1.0) ** 2, rtol=1e-6)
 
 

@@ -84,6 +84,7 @@ def test_decay_factors():
     assert snn.Delta().decay(0.1) == 1.0
     assert snn.ExpCurrent(5.0).decay(0.1) == math.exp(-0.02)
     assert snn.ExpConductance(2.0, -80.0).decay(0.5) == math.exp(-0.25)
+    # Array time constants take the float32 path.
     np.testing.assert_allclose(
         snn.ExpCurrent(jnp.array([5.0, 10.0])).decay(0.1), np.exp([-0.02, -0.01]), rtol=1e-6
     )
