@@ -161,12 +161,14 @@ def test_many_synapses_at_once_equal_one_by_one():
     pre = jnp.asarray(rng.random((400, 3)) < 0.05, jnp.float32)
     post = jnp.asarray(rng.random((400, 2)) < 0.05, jnp.float32)
     w, _ = run_rule(_rule(), jnp.zeros((3, 2)), pre, post, dt_ms=DT)
-    for i in range(3):
-        for j in range(2):
-            wij, _ = run_rule(
-                _rule(), jnp.zeros((1, 1)), pre[:, i : i + 1], post[:, j : j + 1], dt_ms=DT
-            )
-            np.testing.assert_allclose(float(w[i, j]), float(wij[0, 0]), atol=1e-7)
+
+    def one(i, j):
+        wij, _ = run_rule(_rule(), jnp.zeros((1, 1)), pre[:, i, None], post[:, j, None], dt_ms=DT)
+        return wij[0, 0]
+
+    i, j = jnp.meshgrid(jnp.arange(3), jnp.arange(2), indexing="ij")
+    single = jax.vmap(jax.vmap(one))(i, j)
+    np.testing.assert_allclose(np.asarray(w), np.asarray(single), atol=1e-7)
 
 
 def test_sparse_layout_equals_dense_and_keeps_absent_synapses():
