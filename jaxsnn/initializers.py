@@ -18,6 +18,16 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from ._checks import check_finite, check_nonnegative, check_positive
 
 
+def _draw_size(n: int) -> int:
+    """Random draws are made for the next power of two >= n and cut to n.
+
+    With JAX's default (partitionable) threefry the first n values of a longer draw equal
+    a draw of exactly n, so the weights are unchanged, but building a network compiles one
+    random kernel per power of two instead of one per synapse count (~0.5 s each on CPU).
+    """
+    return 1 << max(n - 1, 0).bit_length()
+
+
 class AbstractInitializer(eqx.Module):
     """Draws `n` synaptic weights."""
 
@@ -49,7 +59,7 @@ class Normal(AbstractInitializer):
         check_nonnegative("Normal.std", self.std)
 
     def __call__(self, key, n, dtype):
-        return self.mean + self.std * jr.normal(key, (n,), dtype)
+        return (self.mean + self.std * jr.normal(key, (_draw_size(n),), dtype))[:n]
 
 
 class AbsNormal(AbstractInitializer):
@@ -63,7 +73,7 @@ class AbsNormal(AbstractInitializer):
         check_nonnegative("AbsNormal.std", self.std)
 
     def __call__(self, key, n, dtype):
-        return jnp.abs(self.mean + self.std * jr.normal(key, (n,), dtype))
+        return jnp.abs(self.mean + self.std * jr.normal(key, (_draw_size(n),), dtype))[:n]
 
 
 class LogNormal(AbstractInitializer):
@@ -80,7 +90,8 @@ class LogNormal(AbstractInitializer):
     def __call__(self, key, n, dtype):
         sigma2 = math.log1p((self.std / self.mean) ** 2)
         mu = math.log(self.mean) - sigma2 / 2
-        return jnp.exp(mu + math.sqrt(sigma2) * jr.normal(key, (n,), dtype))
+        z = jr.normal(key, (_draw_size(n),), dtype)
+        return jnp.exp(mu + math.sqrt(sigma2) * z)[:n]
 
 
 class Uniform(AbstractInitializer):
@@ -96,4 +107,4 @@ class Uniform(AbstractInitializer):
             raise ValueError(f"Uniform.high must be >= low, got low={self.low}, high={self.high}")
 
     def __call__(self, key, n, dtype):
-        return jr.uniform(key, (n,), dtype, self.low, self.high)
+        return jr.uniform(key, (_draw_size(n),), dtype, self.low, self.high)[:n]

@@ -80,3 +80,18 @@ def test_connect_scales_the_draw():
     three = snn.connect(a, b, rule, snn.LogNormal(1.0, 0.5), key=jr.key(1), scale=3.0)
     # The draw is scaled in float64 then cast to float32: one rounding apart.
     np.testing.assert_allclose(three.weights, 3.0 * np.asarray(one.weights), rtol=1e-6)
+
+
+def test_draws_do_not_depend_on_the_padding_to_a_power_of_two():
+    """Initialisers draw 2^k >= n values and keep the first n; with JAX's partitionable
+    threefry those are exactly the values of a draw of size n."""
+    key = jr.key(8)
+    for n in (1, 3, 100, 1000, 1025):
+        np.testing.assert_array_equal(
+            snn.Normal(0.5, 2.0)(key, n, jnp.float32), 0.5 + 2.0 * jr.normal(key, (n,))
+        )
+        np.testing.assert_array_equal(
+            snn.Uniform(-1.0, 3.0)(key, n, jnp.float32),
+            jr.uniform(key, (n,), minval=-1.0, maxval=3.0),
+        )
+    assert snn.LogNormal()(key, 0, jnp.float32).shape == (0,)
