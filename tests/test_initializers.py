@@ -86,12 +86,11 @@ def test_draws_do_not_depend_on_the_padding_to_a_power_of_two():
     """Initialisers draw 2^k >= n values and keep the first n; with JAX's partitionable
     threefry those are exactly the values of a draw of size n."""
     key = jr.key(8)
-    for n in (1, 3, 100, 1000, 1025):
-        np.testing.assert_array_equal(
-            snn.Normal(0.5, 2.0)(key, n, jnp.float32), 0.5 + 2.0 * jr.normal(key, (n,))
-        )
-        np.testing.assert_array_equal(
-            snn.Uniform(-1.0, 3.0)(key, n, jnp.float32),
-            jr.uniform(key, (n,), minval=-1.0, maxval=3.0),
-        )
+    # Few sizes: every unpadded reference draw compiles its own random kernel.
+    np.testing.assert_array_equal(
+        snn.Normal(0.5, 2.0)(key, 1000, jnp.float32), 0.5 + 2.0 * jr.normal(key, (1000,))
+    )
+    np.testing.assert_array_equal(
+        snn.Uniform(-1.0, 3.0)(key, 5, jnp.float32), jr.uniform(key, (5,), minval=-1.0, maxval=3.0)
+    )
     assert snn.LogNormal()(key, 0, jnp.float32).shape == (0,)
