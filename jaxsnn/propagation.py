@@ -72,7 +72,7 @@ class Scatter(AbstractPropagation):
 
 
 def _default_buckets() -> tuple[int, ...]:
-    return (8, 32, 128, 512, 2048, 8192, 32768)
+    return (8, 64, 512, 4096, 32768)
 
 
 class Event(AbstractPropagation):
@@ -98,7 +98,9 @@ class Event(AbstractPropagation):
 
     Attributes:
         buckets: increasing event-list sizes K to choose from (per trial; under vmap the
-            sizes are multiplied by powers of 4 up to the batch's total); a static tuple.
+            sequence is continued geometrically up to the batch's total); a static tuple.
+            The default, factors of 8 from 8 to 32768, compiled faster than factors of 4
+            at the same run time on W2 (measured); sizes above n_pre/4 are dropped.
     """
 
     buckets: tuple[int, ...] = eqx.field(static=True, default_factory=_default_buckets)
@@ -209,9 +211,12 @@ def _batched(weights, targets, s, n_post, sizes, sparse):
     active = flat != 0
     count = jnp.sum(active, dtype=jnp.int32)
     total = b * n_pre
-    # The per-trial sizes times powers of 4 reach batch-sized event lists.
-    pooled = sorted({k * 4**p for k in sizes for p in range(8) if 4 * k * 4**p <= total})
-    pooled = tuple(pooled[::2] if len(pooled) > 8 else pooled)
+    # The per-trial sizes, continued geometrically, reach batch-sized event lists.
+    pooled = list(sizes or (8,))
+    ratio = pooled[-1] // pooled[-2] if len(pooled) > 1 else 8
+    while 4 * pooled[-1] * ratio <= total:
+        pooled.append(pooled[-1] * ratio)
+    pooled = tuple(k for k in pooled if 4 * k <= total)
     dtype = jnp.result_type(weights, s)
 
     def branch(K):
