@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         help="Python of a virtual environment with Brian2 (env JAXSNN_BRIAN2_PYTHON)",
     )
     parser.add_argument("--out", default=RESULTS, help="results folder")
-    parser.add_argument("--timeout", type=float, default=1200.0, help="per case (s)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="per case (s)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -238,17 +238,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"jaxsnn benchmarks ({'quick' if args.quick else 'full'}) on {machine['cpu']}")
     records: list[dict] = []
     t0 = time.perf_counter()
+
+    def save() -> str:
+        for rec in records:
+            rec["machine"] = machine
+        add_ratios(records)
+        write_atomic(os.path.join(args.out, "latest.json"), json.dumps(records, indent=1) + "\n")
+        md = markdown(records, machine, args.quick)
+        write_atomic(os.path.join(args.out, "latest.md"), md)
+        return md
+
     for case in cases.case_names(only, args.quick, has_t1):
         records += _run_case(case, args.quick, args.brian2_python, args.timeout)
+        save()  # after every case, so an interrupted run keeps what it measured
     if "T1" in only and not has_t1:
         records.append(_failed("T1", "jaxsnn", "T1", "skipped: benchmarks/t1_training.py absent"))
-    for rec in records:
-        rec["machine"] = machine
-    add_ratios(records)
-    write_atomic(os.path.join(args.out, "latest.json"), json.dumps(records, indent=1) + "\n")
-    md = markdown(records, machine, args.quick)
-    write_atomic(os.path.join(args.out, "latest.md"), md)
-    print(md)
+    print(save())
     print(f"total {time.perf_counter() - t0:.0f} s; wrote {args.out}/latest.json and latest.md")
     return 0
 
