@@ -217,7 +217,9 @@ def test_gradients_through_plasticity_only_when_asked():
     w0 = net.projections[0].weights
     g_stop = jax.grad(total)(w0, False)
     g_flow = jax.grad(total)(w0, True)
+    g_named = jax.grad(total)(w0, (("in", "E"),))  # the one plastic projection, by name
     assert jnp.array_equal(g_stop, mask.astype(g_stop.dtype))
+    assert jnp.array_equal(g_named, g_flow)
     assert bool(jnp.all(jnp.isfinite(g_flow)))
     assert float(jnp.abs(g_flow - g_stop).max()) > 1e-3
 

@@ -18,7 +18,8 @@ Gradients and plasticity: with `differentiable=False` (default) the STDP updates
 traces are under `stop_gradient`, so gradients treat the plastic weights of each step as
 given; with `differentiable=True` gradients also flow through the traces and updates
 (through the surrogate derivatives of the spikes that drive them), e.g. into trainable
-input weights upstream of a plastic projection.
+input weights upstream of a plastic projection; a tuple of projection keys selects the
+plastic projections through which gradients flow.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def hybrid_logits(
     *,
     n_steps: int,
     dt_ms: float,
-    differentiable: bool = False,
+    differentiable: bool | tuple = False,
     learning: bool = True,
 ) -> tuple[Float[Array, " n_out"], tuple[Array, ...]]:
     """One trial: logits `max_t y(t)` and the trial's total plasticity update.
@@ -80,7 +81,8 @@ def hybrid_logits(
         key: trial key.
         n_steps: number of steps.
         dt_ms: step length (ms).
-        differentiable: gradients through the plasticity (module docstring).
+        differentiable: gradients through the plasticity (module docstring): True, False
+            or a tuple of projection keys (as in `rules`) whose updates carry gradients.
         learning: False freezes the plastic weights.
 
     Returns:
@@ -126,7 +128,7 @@ def hybrid_train_step(
     n_steps: int,
     dt_ms: float,
     filter_spec: HybridModel | None = None,
-    differentiable: bool = False,
+    differentiable: bool | tuple = False,
 ) -> tuple[HybridModel, optax.OptState, Float[Array, ""], Float[Array, ""]]:
     """One hybrid step on a batch (one JIT region; see the module docstring).
 
@@ -141,7 +143,8 @@ def hybrid_train_step(
         n_steps: steps per trial.
         dt_ms: step length (ms).
         filter_spec: what optax trains (default `readout_filter(model)`).
-        differentiable: gradients through the plasticity traces and updates.
+        differentiable: gradients through the plasticity traces and updates: True, False
+            or a tuple of projection keys (hashable: it is a static argument).
 
     Returns:
         `(model, opt_state, loss, accuracy)`: updated model (optax on the trainable

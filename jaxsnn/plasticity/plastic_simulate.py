@@ -28,7 +28,7 @@ accumulated).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Literal
 
 import equinox as eqx
@@ -101,6 +101,18 @@ def resolve_rules(network: Network, rules: RuleMap) -> tuple[tuple[int, ...], tu
         out[idx] = rule
     indices = tuple(sorted(out))
     return indices, tuple(out[i] for i in indices)
+
+
+def resolve_differentiable(network: Network, rules: RuleMap, differentiable) -> tuple[int, ...]:
+    """Projection indices whose updates carry gradients: all plastic ones for True, none
+    for False, or those named (as in `rules`) in a collection."""
+    indices, _ = resolve_rules(network, rules)
+    if differentiable is True:
+        return indices
+    if differentiable is False:
+        return ()
+    chosen, _ = resolve_rules(network, {name: rules[name] for name in differentiable})
+    return chosen
 
 
 def init_plastic_state(network: Network, rules: RuleMap, dtype=None) -> PlasticState:
@@ -186,7 +198,7 @@ def plastic_simulate(
     record: Record = Record(),
     mode: Mode = "online",
     learning: bool = True,
-    differentiable: bool = False,
+    differentiable: bool | Collection = False,
     plastic_state: PlasticState | None = None,
     allow_large_dt: bool = False,
 ) -> tuple[NetworkState, PlasticState, dict]:
@@ -210,7 +222,8 @@ def plastic_simulate(
             are then exactly those of `jaxsnn.simulate`.
         differentiable: if False (default) updates and traces are under `stop_gradient`,
             so gradients see the weights but not the plasticity; True lets gradients flow
-            through the traces and updates (surrogate spikes).
+            through the traces and updates (surrogate spikes) of every plastic
+            projection; a collection of projection keys (as in `rules`) only of those.
         plastic_state: continue from a previous `PlasticState` (weights, traces); its `dw`
             keeps accumulating.
         allow_large_dt: skip the dt check.
@@ -232,6 +245,7 @@ def plastic_simulate(
         got = state.v.shape if isinstance(state, NetworkState) else type(state).__name__
         raise ValueError(f"state must be a NetworkState for {network.n_neurons} neurons, got {got}")
     indices, rule_list = resolve_rules(network, rules)
+    differentiable = resolve_differentiable(network, rules, differentiable)
     if plastic_state is None:
         plastic_state = init_plastic_state(network, rules, state.v.dtype)
     return _run(
@@ -253,7 +267,7 @@ def plastic_simulate_batch(
     mode: Mode = "online",
     average: bool = True,
     learning: bool = True,
-    differentiable: bool = False,
+    differentiable: bool | Collection = False,
     plastic_state: PlasticState | None = None,
     allow_large_dt: bool = False,
 ) -> tuple[NetworkState, PlasticState, dict]:
@@ -295,6 +309,7 @@ def plastic_simulate_batch(
             f"got v of shape {states.v.shape}"
         )
     indices, rule_list = resolve_rules(network, rules)
+    differentiable = resolve_differentiable(network, rules, differentiable)
     if not average:
         if plastic_state is None:
             ps = init_plastic_state(network, rules, states.v.dtype)
@@ -327,7 +342,7 @@ def _trial_step(
     new_state, sources = network_step(net, state, data_t, dt_ms=dt_ms, key=key)
     if not learning:
         return new_state, traces, tuple(jnp.zeros_like(w) for w in weights), sources
-    sg = (lambda x: x) if differentiable else jax.lax.stop_gradient
+    # `differentiable` is the tuple of projection indices whose updates keep gradients
     spike_inputs = {i.name for i in network.inputs if isinstance(i, AbstractSpikeInput)}
     dws, new_traces = [], []
     for i, r, lay, w, tr in zip(indices, rules, layouts, w_rule, traces, strict=True):
@@ -337,6 +352,7 @@ def _trial_step(
         else:
             s_pre = state.spikes[network.slice(p.pre)]  # arrives one step after emission
         dw, tr = r.update(w, tr, s_pre, sources[p.post], layout=lay, dt_ms=dt_ms)
+        sg = (lambda x: x) if i in differentiable else jax.lax.stop_gradient
         dws.append(sg(dw))
         new_traces.append(jax.tree.map(sg, tr))
     return new_state, tuple(new_traces), tuple(dws), sources
@@ -352,7 +368,7 @@ def plastic_step(
     dt_ms: float,
     key: PRNGKeyArray,
     learning: bool = True,
-    differentiable: bool = False,
+    differentiable: bool | Collection = False,
 ) -> tuple[NetworkState, PlasticState, dict[str, Array]]:
     """One online-plasticity step of one trial, for use inside a user's own `lax.scan`
     (e.g. next to a readout trained by optax, see `jaxsnn.plasticity.hybrid`).
@@ -366,12 +382,14 @@ def plastic_step(
         dt_ms: step length (ms).
         key: the simulation key (the step draws from `fold_in(key, state.t)`).
         learning: False leaves weights and traces unchanged.
-        differentiable: let gradients flow through the updates and traces.
+        differentiable: let gradients flow through the updates and traces (True, False
+            or a collection of projection keys, as in `plastic_simulate`).
 
     Returns:
         `(state, plastic_state, sources)`, `sources` as returned by `jaxsnn.network_step`.
     """
     indices, rule_list = resolve_rules(network, rules)
+    differentiable = resolve_differentiable(network, rules, differentiable)
     layouts = [SynapseLayout.of(network.projections[i]) for i in indices]
     w = plastic_state.weights
     state, traces, raw, sources = _trial_step(
