@@ -263,3 +263,19 @@ def test_plastic_step_in_a_user_scan_equals_plastic_simulate():
     assert jnp.array_equal(spikes, rec["spikes"]["E"])
     for a, b in zip(ps_user.weights, ps.weights, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-7)
+
+
+def test_new_learning_rates_and_keys_do_not_retrace():
+    import equinox as eqx
+
+    net = small_network()
+    state = snn.init_state(net)
+
+    @jax.jit
+    @eqx.debug.assert_max_traces(max_traces=1)
+    def run(eta, key):
+        _, ps, _ = plastic_simulate(net, state, 50, rules=make_rules(eta=eta), dt_ms=DT, key=key)
+        return ps.dw
+
+    run(jnp.float32(1.0), jr.key(0))
+    run(jnp.float32(0.5), jr.key(1))  # a second trace would raise
