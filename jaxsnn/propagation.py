@@ -78,13 +78,14 @@ def _default_buckets() -> tuple[int, ...]:
 class Event(AbstractPropagation):
     """Event-driven propagation: only the rows of presynaptic neurons that spiked are read.
 
-    One trial: the spiking neurons are listed with `jnp.nonzero(s, size=K)`, their rows
-    (sparse: (K, k) weights and targets; dense: (K, n_post) weights) are gathered and
-    scatter-added (dense: summed) into the drive. Shapes must be static under `jit`, so K
-    is the smallest of `buckets` that holds this step's spike count, chosen at run time by
-    `lax.switch`: a step with 3 spikes costs about 8 rows, not n_pre. No spike costs
-    nothing; more spikes than a quarter of n_pre falls back to the full product (`Scatter`
-    or `Dense`), which is then cheaper than a gather.
+    One trial: the spiking neurons are listed (`_compact`, a block-hierarchical
+    compaction), and their rows (sparse: (k,) weights and targets; dense: (n_post,)
+    weights) are gathered and scatter-added (dense: summed) into the drive, in chunks of
+    256, 32 and 4 events by `lax.while_loop`s, so the work follows the spike count with at
+    most 3 padded rows. Shapes must be static under `jit`, so the event list is built at
+    the smallest of `buckets` that holds this step's count (`lax.switch`). No spike costs
+    nothing; more spikes than the largest bucket (at most a quarter of n_pre) falls back
+    to the full product (`Scatter` or `Dense`), which is then cheaper than a gather.
 
     Under `jax.vmap` over trials (spikes batched, weights shared), a custom batching rule
     pools the (trial, neuron) spike pairs of the whole batch into one event list with one
@@ -169,38 +170,77 @@ def _compact(active: Array, size: int) -> Int[Array, " size"]:
     return jnp.full((size,), n, jnp.int32).at[position].set(index, mode="drop")
 
 
-def _switch(count, sizes, branch, full, zeros):
-    """Run `branch(K)` for the smallest K in `sizes` with K >= count, `zeros()` for no
-    event and `full()` past the last size."""
-    branches = [lambda _: zeros()]
-    branches += [functools.partial(lambda _, K: branch(K), K=K) for K in sizes]
-    branches.append(lambda _: full())
-    thresholds = jnp.asarray((0, *sizes), count.dtype)
-    index = jnp.sum(count > thresholds, dtype=jnp.int32)
+_CHUNKS = (256, 32, 4)
+
+
+def _event_list(active, count, sizes):
+    """Indices of the True entries of `active`, padded with len(active) to a fixed
+    length (the largest size plus the largest chunk, so chunk slices never clamp).
+    The compaction runs at the smallest size in `sizes` that holds `count`."""
+    n = active.shape[0]
+    length = sizes[-1] + _CHUNKS[0]
+
+    def compact(_, K):
+        return jnp.pad(_compact(active, K), (0, length - K), constant_values=n)
+
+    branches = [functools.partial(compact, K=K) for K in sizes]
+    index = jnp.sum(count > jnp.asarray(sizes[:-1], count.dtype), dtype=jnp.int32)
     return lax.switch(index, branches, None)
+
+
+def _chunked(idx, count, out, add_rows):
+    """Fold `add_rows(out, ids)` over the event list `idx` in chunks: as many chunks of
+    256 as fit in `count`, then of 32, then of 4 (one compiled body per chunk size; at
+    most 3 padded events are processed, whatever the count)."""
+    start = jnp.zeros((), jnp.int32)
+    for i, size in enumerate(_CHUNKS):
+        last = i == len(_CHUNKS) - 1
+
+        def cond(carry, size=size, last=last):
+            remaining = count - carry[0]
+            return remaining > 0 if last else remaining >= size
+
+        def body(carry, size=size):
+            pos, acc = carry
+            ids = lax.dynamic_slice(idx, (pos,), (size,))
+            return pos + size, add_rows(acc, ids)
+
+        start, out = lax.while_loop(cond, body, (start, out))
+    return out
+
+
+def _dispatch(count, sizes, events, full, zeros):
+    """`zeros()` for no event, `events()` up to the largest size, else `full()`."""
+    if not sizes:
+        return lax.cond(count > 0, lambda _: full(), lambda _: zeros(), None)
+    index = (count > 0).astype(jnp.int32) + (count > sizes[-1]).astype(jnp.int32)
+    return lax.switch(index, [lambda _: zeros(), lambda _: events(), lambda _: full()], None)
 
 
 def _single(weights, targets, s, n_post, sizes, sparse):
     active = s != 0
     count = jnp.sum(active, dtype=jnp.int32)
+    dtype = jnp.result_type(weights, s)
     tg = targets if sparse else None
 
-    def branch(K):
-        idx = _compact(active, K)
-        rows = weights.at[idx].get(mode="fill", fill_value=0)
-        sv = s.at[idx].get(mode="fill", fill_value=0)
+    def add_rows(out, ids):
+        rows = weights.at[ids].get(mode="fill", fill_value=0)
+        sv = s.at[ids].get(mode="fill", fill_value=0)
         if not sparse:
-            return sv @ rows
-        cols = targets.at[idx].get(mode="fill", fill_value=n_post)
-        out = jnp.zeros((n_post,), rows.dtype)
+            return out + sv @ rows
+        cols = targets.at[ids].get(mode="fill", fill_value=n_post)
         return out.at[cols].add(sv[:, None] * rows, mode="drop")
 
-    return _switch(
+    def events():
+        idx = _event_list(active, count, sizes)
+        return _chunked(idx, count, jnp.zeros((n_post,), dtype), add_rows)
+
+    return _dispatch(
         count,
         sizes,
-        branch,
-        lambda: _full(weights, tg, s, n_post),
-        lambda: jnp.zeros((n_post,), jnp.result_type(weights, s)),
+        events,
+        lambda: _full(weights, tg, s, n_post).astype(dtype),
+        lambda: jnp.zeros((n_post,), dtype),
     )
 
 
@@ -219,28 +259,29 @@ def _batched(weights, targets, s, n_post, sizes, sparse):
     pooled = tuple(k for k in pooled if 4 * k <= total)
     dtype = jnp.result_type(weights, s)
 
-    def branch(K):
-        idx = _compact(active, K)
-        trial = idx // n_pre
-        neuron = idx % n_pre
-        valid = idx < total
+    def add_rows(out, ids):
+        trial = ids // n_pre
+        neuron = ids % n_pre
+        valid = ids < total
         rows = weights.at[neuron].get(mode="fill", fill_value=0)
-        sv = flat.at[idx].get(mode="fill", fill_value=0)
+        sv = flat.at[ids].get(mode="fill", fill_value=0)
         if not sparse:
-            out = jnp.zeros((b, n_post), dtype)
             return out.at[jnp.where(valid, trial, b)].add(sv[:, None] * rows, mode="drop")
         cols = targets.at[neuron].get(mode="fill", fill_value=n_post)
         keep = valid[:, None] & (cols < n_post)
         flat_cols = jnp.where(keep, trial[:, None] * n_post + cols, b * n_post)
-        out = jnp.zeros((b * n_post,), dtype)
-        out = out.at[flat_cols].add(sv[:, None] * rows, mode="drop")
-        return out.reshape(b, n_post)
+        return out.at[flat_cols].add(sv[:, None] * rows, mode="drop")
+
+    def events():
+        idx = _event_list(active, count, pooled)
+        out = jnp.zeros((b, n_post) if not sparse else (b * n_post,), dtype)
+        return _chunked(idx, count, out, add_rows).reshape(b, n_post)
 
     def full():
         tg = targets if sparse else None
-        return jax.vmap(lambda x: _full(weights, tg, x, n_post))(s)
+        return jax.vmap(lambda x: _full(weights, tg, x, n_post))(s).astype(dtype)
 
-    return _switch(count, pooled, branch, full, lambda: jnp.zeros((b, n_post), dtype))
+    return _dispatch(count, pooled, events, full, lambda: jnp.zeros((b, n_post), dtype))
 
 
 @functools.cache

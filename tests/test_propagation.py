@@ -89,6 +89,12 @@ def test_vmap_pools_the_batch_and_equals_dense(sparse):
     for count in (0, 1, 3, 9, 33, 65, N_PRE):
         s = _spikes(count, batch=4)
         np.testing.assert_allclose(fn(s), np.asarray(s, np.float64) @ truth, **TOL)
+    # batches of 8 (pooled bucket 512): 303 events = one chunk of 256, one of 32 and four
+    # of 4 (the last one padded); 246 events = seven chunks of 32 and six of 4
+    s = jnp.concatenate([_spikes(40, batch=7), _spikes(23)[None]])
+    s8 = jnp.concatenate([_spikes(40, batch=7)[:6], _spikes(3, batch=2)])
+    for batch in (s, s8):
+        np.testing.assert_allclose(fn(batch), np.asarray(batch, np.float64) @ truth, **TOL)
 
 
 def test_vmap_with_batched_weights_falls_back_to_full_product():
