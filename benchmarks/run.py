@@ -115,6 +115,7 @@ def add_ratios(records: list[dict]) -> None:
     for rec in records:
         if rec["tool"] != "jaxsnn" or not rec.get("run_s"):
             continue
+        rec["targets"] = []  # recomputed from scratch (add_ratios runs after every case)
         ratios = {}
         for peer in records:
             same = (peer["workload"], peer["mode"]) == (rec["workload"], rec["mode"])
