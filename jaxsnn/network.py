@@ -17,6 +17,8 @@ So a recurrent spike emitted at step t reaches its targets at step t + 1.
 
 from __future__ import annotations
 
+import zlib
+
 import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
@@ -197,13 +199,20 @@ def init_state(network: Network, *, v0_mv: ArrayLike | None = None, dtype=None) 
 def input_spikes(
     network: Network, data_t: dict, key: PRNGKeyArray, t: Int[Array, ""], dt_ms: float, dtype
 ) -> dict[str, Float[Array, " n"]]:
-    """The spikes of every spike input at step `t`; Poisson draws use `fold_in(key, t)`."""
+    """The spikes of every spike input at step `t`.
+
+    Input `name` draws from `fold_in(fold_in(key, t), crc32(name))`: its stream depends on
+    its name only, not on which other inputs the network has or their order."""
     k_t = jr.fold_in(key, t)
     return {
-        inp.name: inp.spikes(data_t.get(inp.name), jr.fold_in(k_t, i), dt_ms, dtype)
-        for i, inp in enumerate(network.inputs)
+        inp.name: inp.spikes(data_t.get(inp.name), jr.fold_in(k_t, _stream(inp.name)), dt_ms, dtype)
+        for inp in network.inputs
         if isinstance(inp, AbstractSpikeInput)
     }
+
+
+def _stream(name: str) -> int:
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
 def network_step(

@@ -17,7 +17,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
-from ._checks import check_int, check_positive, is_concrete
+from ._checks import check_finite, check_int, check_positive, is_concrete
 from .inputs import PoissonInput, SpikeInput
 from .network import Network, NetworkState, network_step
 
@@ -224,6 +224,8 @@ def simulate(
         raise ValueError(f"n_steps={n_steps} must be a multiple of Record.every={record.every}")
     inputs = dict(inputs or {})
     _check_inputs(network, inputs, n_steps, dt_ms)
+    for proj in network.projections:  # weights changed by tree_at/optax skip construction checks
+        check_finite(f"projection {proj.pre}->{proj.post} weights", proj.weights)
     if not isinstance(state, NetworkState) or state.v.shape != (network.n_neurons,):
         got = state.v.shape if isinstance(state, NetworkState) else type(state).__name__
         raise ValueError(f"state must be a NetworkState for {network.n_neurons} neurons, got {got}")

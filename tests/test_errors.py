@@ -1,11 +1,13 @@
 """Bad input gets a ValueError that names the argument and the value."""
 
+import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
 
 import jaxsnn as snn
+from jaxsnn.models import build_decision_1k
 
 NAN = float("nan")
 
@@ -219,3 +221,33 @@ def test_simulate_rejects_bad_state_steps_record_and_missing_key():
         snn.init_state(NET, v0_mv=jnp.zeros(3))
     with pytest.raises(ValueError, match=r"v0_mv must be finite"):
         snn.init_state(NET, v0_mv=jnp.full(4, jnp.nan))
+
+
+def test_nan_weights_set_after_construction_are_rejected_by_simulate():
+
+    net = build_decision_1k(jr.key(0), n_exc=8, n_inh=2, n_in=2)
+    w = net.projections[0].weights
+    bad = eqx.tree_at(lambda n: n.projections[0].weights, net, w.at[0, 0].set(jnp.nan))
+    with pytest.raises(ValueError, match="E->E weights must be finite"):
+        snn.simulate(bad, snn.init_state(bad), 10, dt_ms=0.1, key=jr.key(0))
+
+
+def test_poisson_stream_depends_on_input_name_not_position():
+
+    pop = snn.Population("P", 20, snn.LIF(v_th_mv=1e9))
+    a = snn.PoissonInput("a", 20, rate_hz=200.0)
+    extra = snn.CurrentInput("c", "P", 20, 0.0)
+    proj = snn.connect(a, pop, snn.OneToOne(), snn.Constant(1.0), key=jr.key(0))
+    rec = snn.Record(spikes="P", voltages="P")
+    runs = [
+        snn.simulate(
+            snn.Network([pop], [proj], inputs),
+            snn.init_state(snn.Network([pop], [proj], inputs)),
+            100,
+            dt_ms=0.1,
+            key=jr.key(3),
+            record=rec,
+        )[1]["v"]["P"]
+        for inputs in ([a], [extra, a])
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
