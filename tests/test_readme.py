@@ -1,0 +1,28 @@
+"""The README's commands and example stay true."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_starts_with_the_two_commands():
+    first_block = re.search(r"```bash\n(.*?)```", README, re.S).group(1).strip().splitlines()
+    assert first_block == [
+        "pip install -e . && jaxsnn decide",
+        'pip install -e ".[test]" && python -m pytest',
+    ]
+    assert 'pip install -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["jaxsnn"] == "jaxsnn.cli:main"
+
+
+def test_readme_python_example_runs():
+    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    rec = namespace["rec"]
+    assert rec["spikes"]["E"].shape == (100, 800)
+    assert rec["rates_hz"]["E"].shape == (100,)
