@@ -163,8 +163,14 @@ def _compact(active: Array, size: int) -> Int[Array, " size"]:
     counts = jnp.sum(blocks, axis=1, dtype=jnp.int32)
     which = _compact(counts > 0, size)
     flags = blocks.at[which].get(mode="fill", fill_value=False).astype(jnp.int32)
-    start = jnp.cumsum(counts.at[which].get(mode="fill", fill_value=0))
-    ranks = start[:, None] - flags.sum(axis=1, keepdims=True) + jnp.cumsum(flags, axis=1) - flags
+    # Explicit int32: under x64 cumsum and sum would promote to int64.
+    start = jnp.cumsum(counts.at[which].get(mode="fill", fill_value=0), dtype=jnp.int32)
+    ranks = (
+        start[:, None]
+        - flags.sum(axis=1, keepdims=True, dtype=jnp.int32)
+        + jnp.cumsum(flags, axis=1, dtype=jnp.int32)
+        - flags
+    )
     position = jnp.where(flags > 0, ranks, size)
     index = which[:, None] * _BLOCK + jnp.arange(_BLOCK, dtype=jnp.int32)
     return jnp.full((size,), n, jnp.int32).at[position].set(index, mode="drop")

@@ -186,12 +186,6 @@ def test_sparse_drive_equals_dense_for_every_number_of_presynaptic_spikes():
         np.testing.assert_allclose(g, want, rtol=0, atol=1e-4)
 
 
-@pytest.mark.xfail(
-    reason="propagation._compact mixes int32 and int64 (jnp.cumsum promotes int32 to int64 "
-    "under x64) for n_pre > 64: TypePromotionError under strict promotion",
-    raises=jax.dtypes.TypePromotionError,
-    strict=False,
-)
 def test_sparse_drive_equals_dense_for_every_number_of_presynaptic_spikes_float64():
     with jax.enable_x64(True):
         want, got = _drives_for_every_spike_count()
