@@ -20,6 +20,11 @@ import time
 import numpy as np
 
 
+def _child_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     path, repeats = sys.argv[1], int(sys.argv[2])
     data = np.load(path)
@@ -64,11 +69,12 @@ def main() -> None:
     b2.device.build(directory=directory, compile=True, run=True, debug=False)
     build_s = time.perf_counter() - t0
     count = int(spikes.num_spikes)
-    runs = []
+    runs, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _child_cpu_s()
         b2.device.run(directory=directory, with_output=False, run_args=[])
         runs.append(time.perf_counter() - t0)
+        cpus.append(_child_cpu_s() - c0)
     bio_s = int(data["steps"]) * 1e-4
     peak = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -79,6 +85,7 @@ def main() -> None:
             {
                 "build_s": build_s,
                 "run_s": statistics.median(runs),
+                "cpu_s": statistics.median(cpus),
                 "runs": runs,
                 "rate_hz": count / n / bio_s,
                 "peak_mem_mb": peak / 1024,

@@ -116,12 +116,14 @@ def add_ratios(records: list[dict]) -> None:
         if rec["tool"] != "jaxsnn" or not rec.get("run_s"):
             continue
         rec["targets"] = []  # recomputed from scratch (add_ratios runs after every case)
-        ratios = {}
+        ratios, cpu_ratios = {}, {}
         for peer in records:
             same = (peer["workload"], peer["mode"]) == (rec["workload"], rec["mode"])
             if peer is rec or not same or not peer.get("run_s"):
                 continue
             ratios[peer["tool"]] = round(peer["run_s"] / rec["run_s"], 3)
+            if peer.get("cpu_s") and rec.get("cpu_s"):
+                cpu_ratios[peer["tool"]] = round(peer["cpu_s"] / rec["cpu_s"], 3)
             target = TARGETS.get((rec["workload"], rec["mode"], peer["tool"]))
             if target is None:
                 continue
@@ -135,6 +137,14 @@ def add_ratios(records: list[dict]) -> None:
                     "measured": f"{speedup:.2f}x faster"
                     if kind == "min_speedup"
                     else f"{1 / speedup:.2f}x Brian2's run time",
+                    "measured_cpu": _cpu_text(kind, cpu_ratios.get(peer["tool"])),
+                    "missed_by": None
+                    if met
+                    else (
+                        f"{bound / speedup:.1f}x too slow"
+                        if kind == "min_speedup"
+                        else f"{(1 / speedup) / bound:.1f}x too slow"
+                    ),
                 }
             )
         if rec["workload"] == "W2" and rec.get("compile_s") is not None:
@@ -146,6 +156,13 @@ def add_ratios(records: list[dict]) -> None:
                 }
             )
         rec["ratio"] = ratios
+        rec["ratio_cpu"] = cpu_ratios
+
+
+def _cpu_text(kind: str, ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.2f}x" if kind == "min_speedup" else f"{1 / ratio:.2f}x"
 
 
 def _fmt(x, digits=3):
@@ -165,10 +182,13 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
         f"{machine['python']} · {'quick' if quick else 'full'} mode",
         "",
         "Times in seconds (run = median of repeats after warm-up; compile = first call minus"
-        " a warm call). Ratio = peer run time / jaxsnn run time (> 1: jaxsnn faster).",
+        " a warm call; cpu = process CPU time of a warm call, all threads). Ratio = peer run"
+        " time / jaxsnn run time (> 1: jaxsnn faster). The machine (2 cores) was shared with"
+        " other jobs: wall times vary by up to 2x between cases.",
         "",
-        "| workload | mode | tool | compile_s | run_s | peak MiB | rate Hz | trials | vs jaxsnn | note |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| workload | mode | tool | compile_s | run_s | cpu_s | peak MiB | rate Hz | trials "
+        "| vs jaxsnn | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     jax_runs = {
         (r["workload"], r["mode"]): r["run_s"]
@@ -190,15 +210,18 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
             )
         lines.append(
             f"| {r['workload']} | {r['mode']} | {r['tool']} | {_fmt(r.get('compile_s'))} | "
-            f"{_fmt(r.get('run_s'))} | {_fmt(r.get('peak_mem_mb'), 4)} | "
+            f"{_fmt(r.get('run_s'))} | {_fmt(r.get('cpu_s'))} | {_fmt(r.get('peak_mem_mb'), 4)} | "
             f"{_fmt(r.get('rate_hz'))} | {_fmt(r.get('n_trials'))} | {ratio} | {note} |"
         )
     lines += ["", "## Targets", ""]
     for r in records:
         for t in r.get("targets", []):
-            verdict = "met" if t["met"] else "**missed**"
+            verdict = "met" if t["met"] else f"**missed** ({t.get('missed_by')})"
+            cpu = t.get("measured_cpu")
+            cpu = f" (CPU-time ratio {cpu})" if cpu and cpu != "-" else ""
             lines.append(
-                f"- {r['workload']} {r['mode']}: {t['target']}: measured {t['measured']} — {verdict}"
+                f"- {r['workload']} {r['mode']}: {t['target']}: measured {t['measured']}{cpu}"
+                f" — {verdict}"
             )
     return "\n".join(lines) + "\n"
 
