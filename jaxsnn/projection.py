@@ -109,7 +109,16 @@ class Projection(eqx.Module):
         return eqx.tree_at(lambda p: p.weights, self, w.astype(self.weights.dtype))
 
     def with_weights(self, weights: Float[Array, "n_pre k"]) -> Projection:
-        """A copy with new weights of the same shape (e.g. after plasticity)."""
+        """A copy with new weights of the same shape (e.g. after plasticity).
+
+        Raises:
+            ValueError: if the shape differs (tree_at alone would accept it).
+        """
+        if jnp.shape(weights) != self.weights.shape:
+            raise ValueError(
+                f"projection {self.pre}->{self.post}: new weights must have shape "
+                f"{self.weights.shape}, got {jnp.shape(weights)}"
+            )
         return eqx.tree_at(lambda p: p.weights, self, weights)
 
 

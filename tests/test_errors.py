@@ -251,3 +251,9 @@ def test_poisson_stream_depends_on_input_name_not_position():
         for inputs in ([a], [extra, a])
     ]
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_with_weights_rejects_a_different_shape():
+    proj = build_decision_1k(jr.key(0), n_exc=8, n_inh=2, n_in=2).projections[0]
+    with pytest.raises(ValueError, match=r"E->E: new weights must have shape"):
+        proj.with_weights(jnp.zeros((3, 3)))
