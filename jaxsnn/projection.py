@@ -47,7 +47,7 @@ class Projection(eqx.Module):
         targets: (n_pre, k) int32 postsynaptic indices for sparse storage, else None.
         mask: (n_pre, n_post) bool of existing synapses for dense storage, else None.
         sign: +1 weights must be >= 0, -1 must be <= 0, 0 unconstrained (Dale's law).
-        propagation: how spikes are propagated (`Dense()`, `Scatter()`, ...).
+        propagation: how spikes are propagated (`Dense()`, `Scatter()`, `Event()`).
     """
 
     pre: str = eqx.field(static=True)
