@@ -88,9 +88,11 @@ class Event(AbstractPropagation):
     to the full product (`Scatter` or `Dense`), which is then cheaper than a gather.
 
     Under `jax.vmap` over trials (spikes batched, weights shared), a custom batching rule
-    pools the (trial, neuron) spike pairs of the whole batch into one event list with one
-    bucketed gather/scatter, instead of B separate switches (which vmap would turn into
-    running every branch). Batched weights fall back to the vmapped full product.
+    pools the (trial, neuron) spike pairs of the whole batch into one event list (one
+    compaction, one chunked gather/scatter), instead of B separate switches (which vmap
+    would turn into running every branch). Batched weights fall back to the vmapped full
+    product. A second, nested vmap batches that rule as plain JAX: correct, but it then
+    runs every branch; vmap over one flat batch axis instead.
 
     Gradients: the forward pass is exact, and the derivative is that of the full product
     `Σ_i w_ij s_i`: the spike tangent goes through every synapse (so the surrogate
