@@ -82,27 +82,17 @@ def _decide(args: argparse.Namespace) -> int:
     return run_decide(args)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxsnn", description="Spiking neural networks in JAX.")
+    from .decision.runner import add_decide_arguments, positive_int
+
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate the 1000-neuron E/I network on two input patterns")
-    demo.add_argument("--trials", type=_positive_int, default=64, help="Monte-Carlo trials (64)")
-    demo.add_argument("--steps", type=_positive_int, default=1000, help="steps of 0.1 ms (1000)")
+    demo.add_argument("--trials", type=positive_int, default=64, help="Monte-Carlo trials (64)")
+    demo.add_argument("--steps", type=positive_int, default=1000, help="steps of 0.1 ms (1000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(func=_demo)
-    from .decision.runner import add_decide_arguments
-
     decide = sub.add_parser(
         "decide",
         help="train the 1000-neuron decision network and evaluate it on held-out trials",

@@ -36,7 +36,8 @@ DEFAULT_TRAINABLE = ("input", "readout")
 LEARNING = ("gradient", "hebbian")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
     try:
         value = int(text)
     except ValueError:
@@ -46,7 +47,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
+    """argparse type: a finite float > 0."""
     try:
         value = float(text)
     except ValueError:
@@ -86,18 +88,18 @@ def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--steps",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="optimiser steps (default: rate 15, xor 60, hard 30)",
     )
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=DEFAULT_BATCH, help="trials per step (16)"
+        "--batch-size", type=positive_int, default=DEFAULT_BATCH, help="trials per step (16)"
     )
     parser.add_argument(
-        "--trials", type=_positive_int, default=1000, help="held-out evaluation trials (1000)"
+        "--trials", type=positive_int, default=1000, help="held-out evaluation trials (1000)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    parser.add_argument("--lr", type=_positive_float, default=DEFAULT_LR, help="Adam rate (1e-2)")
+    parser.add_argument("--lr", type=positive_float, default=DEFAULT_LR, help="Adam rate (1e-2)")
     parser.add_argument(
         "--trainable",
         type=_groups,
@@ -109,16 +111,16 @@ def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
         "--checkpoint", action="store_true", help="jax.checkpoint the step (less memory)"
     )
     parser.add_argument(
-        "--n-exc", type=_positive_int, default=800, help="excitatory neurons incl. output (800)"
+        "--n-exc", type=positive_int, default=800, help="excitatory neurons incl. output (800)"
     )
-    parser.add_argument("--n-inh", type=_positive_int, default=200, help="inhibitory neurons (200)")
-    parser.add_argument("--n-out", type=_positive_int, default=100, help="output neurons (100)")
-    parser.add_argument("--n-in", type=_positive_int, default=100, help="input channels (100)")
+    parser.add_argument("--n-inh", type=positive_int, default=200, help="inhibitory neurons (200)")
+    parser.add_argument("--n-out", type=positive_int, default=100, help="output neurons (100)")
+    parser.add_argument("--n-in", type=positive_int, default=100, help="input channels (100)")
     parser.add_argument(
-        "--window-ms", type=_positive_float, default=100.0, help="decision window in ms (100)"
+        "--window-ms", type=positive_float, default=100.0, help="decision window in ms (100)"
     )
     parser.add_argument(
-        "--threshold-hz", type=_positive_float, default=50.0, help="decision threshold (50 Hz)"
+        "--threshold-hz", type=positive_float, default=50.0, help="decision threshold (50 Hz)"
     )
     parser.add_argument(
         "--out", type=Path, default=Path("jaxsnn-out"), help="output folder (./jaxsnn-out)"

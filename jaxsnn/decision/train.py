@@ -170,11 +170,12 @@ train_step = eqx.filter_jit(train_step_impl)
 
 
 class TrainResult(eqx.Module):
-    """What `train` returns.
+    """What `train` (and `jaxsnn.plasticity.decision_hebbian.train_hebbian`) return.
 
     Attributes:
         model: the trained model.
-        losses: (steps,) batch loss at each step (before that step's update).
+        losses: (steps,) batch loss at each step (before that step's update; for Hebbian
+            training the cross-entropy of the free-phase logits, for monitoring only).
         accuracies: (steps,) batch accuracy at each step.
         seconds: wall time of the whole training, compile included (s).
         compile_seconds: wall time of the first step (compile + one step) (s).
@@ -229,10 +230,9 @@ def train(
     with jax.numpy_dtype_promotion("standard"):  # as in train_step
         opt_state = optimizer.init(eqx.filter(model, spec))
     train_key = jr.fold_in(key, SPLITS["train"])
-    losses, accuracies = [], []
-    t0 = time.perf_counter()
-    compile_s = 0.0
-    for i in range(steps):
+
+    def one_step(i):
+        nonlocal model, opt_state
         model, opt_state, loss, acc = train_step(
             model,
             opt_state,
@@ -242,6 +242,33 @@ def train(
             filter_spec=spec,
             batch_size=batch_size,
         )
+        return loss, acc
+
+    losses, accuracies, seconds, compile_s = run_steps(one_step, steps, callback)
+    return TrainResult(model, losses, accuracies, seconds, compile_s)
+
+
+def run_steps(
+    step: Callable[[int], tuple[Array, Array]],
+    steps: int,
+    callback: Callable[[int, float, float], None] | None = None,
+) -> tuple[Float[Array, " steps"], Float[Array, " steps"], float, float]:
+    """Call `step(i)` for i < steps, timing it and reporting progress.
+
+    Args:
+        step: does update i and returns its (loss, accuracy).
+        steps: number of updates.
+        callback: called as `callback(i, loss, accuracy)` after every update.
+
+    Returns:
+        `(losses, accuracies, seconds, compile_seconds)`; the first step's wall time
+        (compile included) is `compile_seconds`.
+    """
+    losses, accuracies = [], []
+    t0 = time.perf_counter()
+    compile_s = 0.0
+    for i in range(steps):
+        loss, acc = step(i)
         loss, acc = float(loss), float(acc)  # blocks, so the timing and progress are real
         if i == 0:
             compile_s = time.perf_counter() - t0
@@ -250,10 +277,4 @@ def train(
         if callback is not None:
             callback(i, loss, acc)
     seconds = time.perf_counter() - t0
-    return TrainResult(
-        model,
-        jnp.asarray(losses),
-        jnp.asarray(accuracies),
-        seconds,
-        compile_s,
-    )
+    return jnp.asarray(losses), jnp.asarray(accuracies), seconds, compile_s

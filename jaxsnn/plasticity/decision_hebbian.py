@@ -30,7 +30,6 @@ with `jax.vmap`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import equinox as eqx
@@ -38,9 +37,11 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import optax
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import PRNGKeyArray
 
 from .._checks import check_int, check_nonnegative, check_positive
+from ..decision.tasks import SPLITS
+from ..decision.train import TrainResult, run_steps
 from ..inputs import CurrentInput
 from ..network import init_state
 from ..simulate import Record
@@ -50,23 +51,7 @@ from .rules import Hebbian
 TEACHER = "teacher"
 
 
-class HebbianTrainResult(eqx.Module):
-    """What `train_hebbian` returns (same fields as `jaxsnn.decision.train.TrainResult`).
-
-    Attributes:
-        model: the trained model.
-        losses: (steps,) binary cross-entropy of the free-phase decision logits of each
-            step's batch, before its update (monitoring only: nothing is differentiated).
-        accuracies: (steps,) free-phase batch accuracy at each step, before its update.
-        seconds: wall time of the whole training, compile included (s).
-        compile_seconds: wall time of the first step (s).
-    """
-
-    model: eqx.Module
-    losses: Float[Array, " steps"]
-    accuracies: Float[Array, " steps"]
-    seconds: float
-    compile_seconds: float
+HebbianTrainResult = TrainResult  # the same fields; kept as a name for readers
 
 
 def readout_indices(model) -> tuple[int, ...]:
@@ -203,22 +188,15 @@ def train_hebbian(
     if not readout_indices(model):
         raise ValueError(f"the model has no projection onto its output '{model.output}'")
     rule = Hebbian(eta=eta, on="traces", tau_pre_ms=tau_ms, tau_post_ms=tau_ms)
-    train_key = jr.fold_in(key, 0)  # the "train" split, as in jaxsnn.decision.tasks
-    losses, accuracies = [], []
-    t0 = time.perf_counter()
-    compile_s = 0.0
-    for i in range(steps):
+    train_key = jr.fold_in(key, SPLITS["train"])
+
+    def one_step(i):
+        nonlocal model
         model, loss, acc = hebbian_step(
             model, jr.fold_in(train_key, i), task=task, rule=rule, batch_size=batch_size,
             teacher_mv=float(teacher_mv), margin_hz=float(margin_hz),
         )  # fmt: skip
-        loss, acc = float(loss), float(acc)  # blocks, so timing and progress are real
-        if i == 0:
-            compile_s = time.perf_counter() - t0
-        losses.append(loss)
-        accuracies.append(acc)
-        if callback is not None:
-            callback(i, loss, acc)
-    return HebbianTrainResult(
-        model, jnp.asarray(losses), jnp.asarray(accuracies), time.perf_counter() - t0, compile_s
-    )
+        return loss, acc
+
+    losses, accuracies, seconds, compile_s = run_steps(one_step, steps, callback)
+    return TrainResult(model, losses, accuracies, seconds, compile_s)
