@@ -118,9 +118,12 @@ def check_dt(network: Network, dt_ms: float, allow_large_dt: bool) -> None:
         )
 
 
-def _check_inputs(
+def check_inputs(
     network: Network, inputs: Mapping[str, Array], n_steps: int, dt_ms: float
 ) -> None:
+    """Raise ValueError for unknown names, missing spike matrices, shapes other than
+    (n_steps, n) with time first, non-finite or non-binary data, and Poisson rates whose
+    per-step probability leaves [0, 1] (values are checked when concrete)."""
     known = {i.name: i for i in network.inputs}
     for name in inputs:
         if name not in known:
@@ -223,7 +226,7 @@ def simulate(
     if n_steps % record.every:
         raise ValueError(f"n_steps={n_steps} must be a multiple of Record.every={record.every}")
     inputs = dict(inputs or {})
-    _check_inputs(network, inputs, n_steps, dt_ms)
+    check_inputs(network, inputs, n_steps, dt_ms)
     for proj in network.projections:  # weights changed by tree_at/optax skip construction checks
         check_finite(f"projection {proj.pre}->{proj.post} weights", proj.weights)
     if not isinstance(state, NetworkState) or state.v.shape != (network.n_neurons,):

@@ -40,7 +40,7 @@ from jaxtyping import Array, PRNGKeyArray
 from .._checks import check_int
 from ..inputs import AbstractSpikeInput, PoissonInput
 from ..network import Network, NetworkState, network_step
-from ..simulate import Record, _check_inputs, check_dt
+from ..simulate import Record, check_dt, check_inputs
 from .rules import AbstractPlasticityRule
 from .traces import SynapseLayout, Traces
 
@@ -240,7 +240,7 @@ def plastic_simulate(
         network, state, n_steps, dt_ms, key, inputs, record, mode, allow_large_dt
     )
     inputs = dict(inputs or {})
-    _check_inputs(network, inputs, n_steps, float(dt_ms))
+    check_inputs(network, inputs, n_steps, float(dt_ms))
     if not isinstance(state, NetworkState) or state.v.shape != (network.n_neurons,):
         got = state.v.shape if isinstance(state, NetworkState) else type(state).__name__
         raise ValueError(f"state must be a NetworkState for {network.n_neurons} neurons, got {got}")
@@ -302,7 +302,7 @@ def plastic_simulate_batch(
             raise ValueError(
                 f"inputs['{name}'] must have a leading batch axis of size {b}; got {jnp.shape(x)}"
             )
-        _check_inputs(network, {name: x[0]}, n_steps, float(dt_ms))
+        check_inputs(network, {name: x[0]}, n_steps, float(dt_ms))
     if states.v.shape != (b, network.n_neurons):
         raise ValueError(
             f"states must be a batch of {b} NetworkStates for {network.n_neurons} neurons; "
