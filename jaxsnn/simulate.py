@@ -118,9 +118,7 @@ def check_dt(network: Network, dt_ms: float, allow_large_dt: bool) -> None:
         )
 
 
-def check_inputs(
-    network: Network, inputs: Mapping[str, Array], n_steps: int, dt_ms: float
-) -> None:
+def check_inputs(network: Network, inputs: Mapping[str, Array], n_steps: int, dt_ms: float) -> None:
     """Raise ValueError for unknown names, missing spike matrices, shapes other than
     (n_steps, n) with time first, non-finite or non-binary data, and Poisson rates whose
     per-step probability leaves [0, 1] (values are checked when concrete)."""
