@@ -28,7 +28,7 @@ from ._checks import check_finite
 from .inputs import AbstractInput, AbstractSpikeInput, CurrentInput
 from .neuron import lif_update
 from .population import Population
-from .projection import Projection
+from .projection import Projection, drives
 from .synapse import Delta, ExpConductance, ExpCurrent, time_constants_ms
 
 
@@ -246,9 +246,14 @@ def network_step(
     g = jnp.zeros((n,), dtype) if _has_conductance(network) else None
     g_e = jnp.zeros((n,), dtype) if g is not None else None
     synapses = []
-    for proj, x in zip(network.projections, state.synapses, strict=True):
-        s_pre = sources[proj.pre] if proj.pre in sources else state.spikes[slices[proj.pre]]
-        d = proj.drive(s_pre).astype(dtype)
+    presynaptic = {
+        name: sources[name] if name in sources else state.spikes[slices[name]]
+        for name in {proj.pre for proj in network.projections}
+    }
+    for proj, x, d in zip(
+        network.projections, state.synapses, drives(network.projections, presynaptic), strict=True
+    ):
+        d = d.astype(dtype)
         post = slices[proj.post]
         if isinstance(proj.synapse, Delta):
             jump = jump.at[post].add(d)

@@ -14,6 +14,7 @@ Dale's law after an optimiser update.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import equinox as eqx
@@ -246,3 +247,33 @@ def connect(
         sign,
         Event() if propagation is None else propagation,
     )
+
+
+def drives(
+    projections: Sequence[Projection], presynaptic: Mapping[str, Float[Array, " n"]]
+) -> list[Float[Array, " n_post"]]:
+    """The drive `Σ_i w_ij · s_i` of every projection, given each source's spikes.
+
+    The `Event` projections of one source (with equal buckets) are computed together
+    from one event list (see `Event.drives`); every other projection by its own
+    propagation.
+
+    Args:
+        projections: the projections.
+        presynaptic: source name -> (n_pre,) spikes.
+
+    Returns:
+        The drives, in the order of `projections`.
+    """
+    out: list = [None] * len(projections)
+    groups: dict[tuple, list[int]] = {}
+    for i, proj in enumerate(projections):
+        if isinstance(proj.propagation, Event):
+            groups.setdefault((proj.pre, proj.propagation), []).append(i)
+        else:
+            out[i] = proj.drive(presynaptic[proj.pre])
+    for (pre, event), members in groups.items():
+        group = [projections[i] for i in members]
+        for i, d in zip(members, event.drives(group, presynaptic[pre]), strict=True):
+            out[i] = d
+    return out

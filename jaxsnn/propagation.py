@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import equinox as eqx
@@ -72,25 +73,29 @@ class Scatter(AbstractPropagation):
 
 
 def _default_buckets() -> tuple[int, ...]:
-    return (8, 64, 512, 4096, 32768)
+    return tuple(4 * 2**i for i in range(14))
 
 
 class Event(AbstractPropagation):
     """Event-driven propagation: only the rows of presynaptic neurons that spiked are read.
 
     One trial: the spiking neurons are listed (`_compact`, a block-hierarchical
-    compaction), and their rows (sparse: (k,) weights and targets; dense: (n_post,)
-    weights) are gathered and scatter-added (dense: summed) into the drive, in chunks of
-    256, 32 and 4 events by `lax.while_loop`s, so the work follows the spike count with at
-    most 3 padded rows. Shapes must be static under `jit`, so the event list is built at
-    the smallest of `buckets` that holds this step's count (`lax.switch`). No spike costs
-    nothing; more spikes than the largest bucket (at most a quarter of n_pre) falls back
-    to the full product (`Scatter` or `Dense`), which is then cheaper than a gather.
+    compaction) and their rows (sparse: (k,) weights and targets; dense: (n_post,)
+    weights) are gathered and scatter-added (dense: summed) into the drive. Shapes must be
+    static under `jit`, so the list has a fixed length K: the smallest of `buckets` that
+    holds this step's count, chosen by one `lax.switch` (with factors of 2 between
+    buckets, at most half of the gathered rows are padding). No spike costs nothing; more
+    spikes than the largest bucket (at most a quarter of n_pre) falls back to the full
+    product (`Scatter` or `Dense`), which is then cheaper than a gather.
+
+    Projections from the same source share one event list: `network_step` hands all the
+    `Event` projections of a source to `Event.drives` at once (one compaction and one
+    switch per source and step, which is most of the cost when few neurons spike).
 
     Under `jax.vmap` over trials (spikes batched, weights shared), a custom batching rule
     pools the (trial, neuron) spike pairs of the whole batch into one event list (one
-    compaction, one chunked gather/scatter), instead of B separate switches (which vmap
-    would turn into running every branch). Batched weights fall back to the vmapped full
+    compaction, one gather/scatter), instead of B separate switches (which vmap would
+    turn into running every branch). Batched weights fall back to the vmapped full
     product. A second, nested vmap batches that rule as plain JAX: correct, but it then
     runs every branch; vmap over one flat batch axis instead.
 
@@ -102,8 +107,8 @@ class Event(AbstractPropagation):
     Attributes:
         buckets: increasing event-list sizes K to choose from (per trial; under vmap the
             sequence is continued geometrically up to the batch's total); a static tuple.
-            The default, factors of 8 from 8 to 32768, compiled faster than factors of 4
-            at the same run time on W2 (measured); sizes above n_pre/4 are dropped.
+            The default, powers of 2 from 4 to 32768, bounds the padding at 2x; sizes
+            above n_pre/4 are dropped.
     """
 
     buckets: tuple[int, ...] = eqx.field(static=True, default_factory=_default_buckets)
@@ -116,17 +121,33 @@ class Event(AbstractPropagation):
             )
 
     def __call__(self, projection, s_pre):
-        if s_pre.shape != (projection.n_pre,):
-            raise ValueError(
-                f"projection {projection.pre}->{projection.post}: spikes must have shape "
-                f"({projection.n_pre},), got {s_pre.shape}"
-            )
-        buckets = _sizes(self.buckets, projection.n_pre)
-        if projection.targets is None:
-            fn = _event_fn(projection.n_post, buckets, False)
-            return fn(projection.weights, jnp.zeros((), jnp.int32), s_pre)
-        fn = _event_fn(projection.n_post, buckets, True)
-        return fn(projection.weights, projection.targets, s_pre)
+        return self.drives((projection,), s_pre)[0]
+
+    def drives(
+        self, projections: Sequence[Projection], s_pre: Float[Array, " n_pre"]
+    ) -> tuple[Float[Array, " n_post"], ...]:
+        """The drives of several projections from the same source, from one event list.
+
+        Args:
+            projections: projections with the same `n_pre` (their weights may differ in
+                layout and dtype).
+            s_pre: (n_pre,) presynaptic spikes.
+
+        Returns:
+            One (n_post,) drive per projection, in order.
+        """
+        n_pre = projections[0].n_pre
+        for proj in projections:
+            if s_pre.shape != (proj.n_pre,) or proj.n_pre != n_pre:
+                raise ValueError(
+                    f"projection {proj.pre}->{proj.post}: spikes must have shape "
+                    f"({proj.n_pre},), got {s_pre.shape}"
+                )
+        layouts = tuple((p.n_post, p.targets is not None) for p in projections)
+        fn = _event_fn(layouts, _sizes(self.buckets, n_pre))
+        return fn(
+            tuple(p.weights for p in projections), tuple(p.targets for p in projections), s_pre
+        )
 
 
 def _sizes(buckets: tuple[int, ...], n_events: int) -> tuple[int, ...]:
@@ -137,7 +158,7 @@ def _sizes(buckets: tuple[int, ...], n_events: int) -> tuple[int, ...]:
 
 def _full(weights, targets, s, n_post):
     """Σ_i w_ij s_i over every stored synapse (dense matmul or ELL scatter-add)."""
-    if targets is None or targets.ndim == 0:
+    if targets is None:
         return s @ weights
     contrib = s[:, None] * weights
     return jnp.zeros((n_post,), contrib.dtype).at[targets].add(contrib, mode="drop")
@@ -178,158 +199,142 @@ def _compact(active: Array, size: int) -> Int[Array, " size"]:
     return jnp.full((size,), n, jnp.int32).at[position].set(index, mode="drop")
 
 
-_CHUNKS = (256, 32, 4)
+def _switch(count, sizes, zeros, events, full):
+    """`zeros()` for no event, `events(K)` for the smallest K in `sizes` holding `count`,
+    `full()` above the largest."""
+    index = (count > 0).astype(jnp.int32) + jnp.sum(
+        count > jnp.asarray(sizes, count.dtype), dtype=jnp.int32
+    )
+    branches = [zeros, *(functools.partial(events, K) for K in sizes), full]
+    return lax.switch(index, [lambda _, f=f: f() for f in branches], None)
 
 
-def _event_list(active, count, sizes):
-    """Indices of the True entries of `active`, padded with len(active) to a fixed
-    length (the largest size plus the largest chunk, so chunk slices never clamp).
-    The compaction runs at the smallest size in `sizes` that holds `count`."""
-    n = active.shape[0]
-    length = sizes[-1] + _CHUNKS[0]
-
-    def compact(_, K):
-        return jnp.pad(_compact(active, K), (0, length - K), constant_values=n)
-
-    branches = [functools.partial(compact, K=K) for K in sizes]
-    index = jnp.sum(count > jnp.asarray(sizes[:-1], count.dtype), dtype=jnp.int32)
-    return lax.switch(index, branches, None)
-
-
-def _chunked(idx, count, out, add_rows):
-    """Fold `add_rows(out, ids)` over the event list `idx` in chunks: as many chunks of
-    256 as fit in `count`, then of 32, then of 4 (one compiled body per chunk size; at
-    most 3 padded events are processed, whatever the count)."""
-    start = jnp.zeros((), jnp.int32)
-    for i, size in enumerate(_CHUNKS):
-        last = i == len(_CHUNKS) - 1
-
-        def cond(carry, size=size, last=last):
-            remaining = count - carry[0]
-            return remaining > 0 if last else remaining >= size
-
-        def body(carry, size=size):
-            pos, acc = carry
-            ids = lax.dynamic_slice(idx, (pos,), (size,))
-            return pos + size, add_rows(acc, ids)
-
-        start, out = lax.while_loop(cond, body, (start, out))
-    return out
-
-
-def _dispatch(count, sizes, events, full, zeros):
-    """`zeros()` for no event, `events()` up to the largest size, else `full()`."""
-    if not sizes:
-        return lax.cond(count > 0, lambda _: full(), lambda _: zeros(), None)
-    index = (count > 0).astype(jnp.int32) + (count > sizes[-1]).astype(jnp.int32)
-    return lax.switch(index, [lambda _: zeros(), lambda _: events(), lambda _: full()], None)
-
-
-def _single(weights, targets, s, n_post, sizes, sparse):
+def _single(ws, tgs, s, layouts, sizes):
     active = s != 0
     count = jnp.sum(active, dtype=jnp.int32)
-    dtype = jnp.result_type(weights, s)
-    tg = targets if sparse else None
+    dtypes = [jnp.result_type(w, s) for w in ws]
 
-    def add_rows(out, ids):
-        rows = weights.at[ids].get(mode="fill", fill_value=0)
-        sv = s.at[ids].get(mode="fill", fill_value=0)
-        if not sparse:
-            return out + sv @ rows
-        cols = targets.at[ids].get(mode="fill", fill_value=n_post)
-        return out.at[cols].add(sv[:, None] * rows, mode="drop")
+    def zeros():
+        return tuple(jnp.zeros((n,), dt) for (n, _), dt in zip(layouts, dtypes, strict=True))
 
-    def events():
-        idx = _event_list(active, count, sizes)
-        return _chunked(idx, count, jnp.zeros((n_post,), dtype), add_rows)
+    def full():
+        return tuple(
+            _full(w, tg, s, n).astype(dt)
+            for w, tg, (n, _), dt in zip(ws, tgs, layouts, dtypes, strict=True)
+        )
 
-    return _dispatch(
-        count,
-        sizes,
-        events,
-        lambda: _full(weights, tg, s, n_post).astype(dtype),
-        lambda: jnp.zeros((n_post,), dtype),
-    )
+    def events(size):
+        idx = _compact(active, size)
+        sv = s.at[idx].get(mode="fill", fill_value=0)
+        out = []
+        for w, tg, (n_post, sparse), dt in zip(ws, tgs, layouts, dtypes, strict=True):
+            rows = w.at[idx].get(mode="fill", fill_value=0)
+            if sparse:
+                cols = tg.at[idx].get(mode="fill", fill_value=n_post)
+                drive = jnp.zeros((n_post,), dt).at[cols].add(sv[:, None] * rows, mode="drop")
+            else:
+                drive = (sv @ rows).astype(dt)
+            out.append(drive)
+        return tuple(out)
+
+    if not sizes:
+        return lax.cond(count > 0, lambda _: full(), lambda _: zeros(), None)
+    return _switch(count, sizes, zeros, events, full)
 
 
-def _batched(weights, targets, s, n_post, sizes, sparse):
+def _pooled_sizes(sizes, total):
+    """The per-trial sizes continued geometrically (same ratio), up to a quarter of the
+    batch's events. (Factors of 4 here compiled about 4 s faster for a 256-trial W1 batch
+    but ran about 15 % slower, measured.)"""
+    pooled = list(sizes or (8,))
+    ratio = pooled[-1] // pooled[-2] if len(pooled) > 1 else 2
+    while 4 * pooled[-1] * ratio <= total:
+        pooled.append(pooled[-1] * ratio)
+    return tuple(k for k in pooled if 4 * k <= total)
+
+
+def _batched(ws, tgs, s, layouts, sizes):
     """Spikes (B, n_pre) with shared weights: one event list for the whole batch."""
     b, n_pre = s.shape
     flat = s.reshape(-1)
     active = flat != 0
     count = jnp.sum(active, dtype=jnp.int32)
     total = b * n_pre
-    # The per-trial sizes, continued geometrically, reach batch-sized event lists.
-    pooled = list(sizes or (8,))
-    ratio = pooled[-1] // pooled[-2] if len(pooled) > 1 else 8
-    while 4 * pooled[-1] * ratio <= total:
-        pooled.append(pooled[-1] * ratio)
-    pooled = tuple(k for k in pooled if 4 * k <= total)
-    dtype = jnp.result_type(weights, s)
+    pooled = _pooled_sizes(sizes, total)
+    dtypes = [jnp.result_type(w, s) for w in ws]
 
-    def add_rows(out, ids):
-        trial = ids // n_pre
-        neuron = ids % n_pre
-        valid = ids < total
-        rows = weights.at[neuron].get(mode="fill", fill_value=0)
-        sv = flat.at[ids].get(mode="fill", fill_value=0)
-        if not sparse:
-            return out.at[jnp.where(valid, trial, b)].add(sv[:, None] * rows, mode="drop")
-        cols = targets.at[neuron].get(mode="fill", fill_value=n_post)
-        keep = valid[:, None] & (cols < n_post)
-        flat_cols = jnp.where(keep, trial[:, None] * n_post + cols, b * n_post)
-        return out.at[flat_cols].add(sv[:, None] * rows, mode="drop")
-
-    def events():
-        idx = _event_list(active, count, pooled)
-        out = jnp.zeros((b, n_post) if not sparse else (b * n_post,), dtype)
-        return _chunked(idx, count, out, add_rows).reshape(b, n_post)
+    def zeros():
+        return tuple(jnp.zeros((b, n), dt) for (n, _), dt in zip(layouts, dtypes, strict=True))
 
     def full():
-        tg = targets if sparse else None
-        return jax.vmap(lambda x: _full(weights, tg, x, n_post))(s).astype(dtype)
+        return tuple(
+            jax.vmap(lambda x, w=w, tg=tg, n=n: _full(w, tg, x, n))(s).astype(dt)
+            for w, tg, (n, _), dt in zip(ws, tgs, layouts, dtypes, strict=True)
+        )
 
-    return _dispatch(count, pooled, events, full, lambda: jnp.zeros((b, n_post), dtype))
+    def events(size):
+        idx = _compact(active, size)
+        valid = idx < total
+        trial = jnp.where(valid, idx // n_pre, b)
+        neuron = jnp.where(valid, idx % n_pre, n_pre)
+        sv = flat.at[idx].get(mode="fill", fill_value=0)
+        out = []
+        for w, tg, (n_post, sparse), dt in zip(ws, tgs, layouts, dtypes, strict=True):
+            rows = w.at[neuron].get(mode="fill", fill_value=0)
+            contrib = (sv[:, None] * rows).astype(dt)
+            if not sparse:
+                out.append(jnp.zeros((b, n_post), dt).at[trial].add(contrib, mode="drop"))
+                continue
+            cols = tg.at[neuron].get(mode="fill", fill_value=n_post)
+            flat_cols = jnp.where(cols < n_post, trial[:, None] * n_post + cols, b * n_post)
+            drive = jnp.zeros((b * n_post,), dt).at[flat_cols].add(contrib, mode="drop")
+            out.append(drive.reshape(b, n_post))
+        return tuple(out)
+
+    if not pooled:
+        return lax.cond(count > 0, lambda _: full(), lambda _: zeros(), None)
+    return _switch(count, pooled, zeros, events, full)
 
 
 @functools.cache
-def _event_fn(n_post: int, sizes: tuple[int, ...], sparse: bool):
-    """The event-driven product for static (n_post, bucket sizes, layout), with its
-    batching rule and its derivative (see `Event`)."""
+def _event_fn(layouts: tuple[tuple[int, bool], ...], sizes: tuple[int, ...]):
+    """The event-driven products of projections from one source, for static layouts
+    ((n_post, sparse) per projection) and bucket sizes, with their batching rule and
+    their derivative (see `Event`)."""
+
+    def full_products(ws, tgs, s):
+        return tuple(_full(w, tg, s, n) for w, tg, (n, _) in zip(ws, tgs, layouts, strict=True))
 
     @jax.custom_batching.custom_vmap
-    def forward(weights, targets, s):
-        return _single(weights, targets, s, n_post, sizes, sparse)
+    def forward(ws, tgs, s):
+        return _single(ws, tgs, s, layouts, sizes)
 
     @forward.def_vmap
-    def forward_vmap(axis_size, in_batched, weights, targets, s):
-        w_b, t_b, s_b = in_batched
-        if not (w_b or t_b):
+    def forward_vmap(axis_size, in_batched, ws, tgs, s):
+        ws_b, tgs_b, s_b = in_batched
+        if not (any(ws_b) or any(jax.tree.leaves(tgs_b))):
             if not s_b:
                 s = jnp.broadcast_to(s, (axis_size, *s.shape))
-            return _batched(weights, targets, s, n_post, sizes, sparse), True
-        weights, targets, s = (
-            x if bt else jnp.broadcast_to(x, (axis_size, *x.shape))
-            for x, bt in zip((weights, targets, s), in_batched, strict=True)
-        )
-        tg_axis = 0 if sparse else None
-        out = jax.vmap(lambda w, t, x: _full(w, t if sparse else None, x, n_post), (0, tg_axis, 0))(
-            weights, targets if sparse else None, s
-        )
-        return out, True
+            out = _batched(ws, tgs, s, layouts, sizes)
+            return out, tuple(True for _ in out)
+        axes = jax.tree.map(lambda bt: 0 if bt else None, (ws_b, tgs_b, s_b))
+        out = jax.vmap(full_products, in_axes=axes)(ws, tgs, s)
+        out = tuple(o.astype(jnp.result_type(w, s)) for o, w in zip(out, ws, strict=True))
+        return out, tuple(True for _ in out)
 
     @jax.custom_jvp
-    def product(weights, targets, s):
-        return forward(weights, targets, s)
+    def product(ws, tgs, s):
+        return forward(ws, tgs, s)
 
     @product.defjvp
     def product_jvp(primals, tangents):
-        weights, targets, s = primals
-        w_dot, _, s_dot = tangents
-        tg = targets if sparse else None
-        out = forward(weights, targets, s)
-        out_dot = _full(weights, tg, s_dot, n_post) + _full(w_dot, tg, s, n_post)
-        return out, out_dot.astype(out.dtype)
+        ws, tgs, s = primals
+        ws_dot, _, s_dot = tangents
+        out = forward(ws, tgs, s)
+        by_s = full_products(ws, tgs, s_dot)
+        by_w = full_products(ws_dot, tgs, s)
+        out_dot = tuple((a + c).astype(o.dtype) for a, c, o in zip(by_s, by_w, out, strict=True))
+        return out, out_dot
 
     return product
 
@@ -355,6 +360,5 @@ def event_drive(
         (n_post,) drive, in the dtype of `weights · s_pre`.
     """
     sizes = _sizes(tuple(buckets or _default_buckets()), s_pre.shape[0])
-    if targets is None:
-        return _event_fn(n_post, sizes, False)(weights, jnp.zeros((), jnp.int32), s_pre)
-    return _event_fn(n_post, sizes, True)(weights, targets, s_pre)
+    fn = _event_fn(((n_post, targets is not None),), sizes)
+    return fn((weights,), (targets,), s_pre)[0]

@@ -85,12 +85,12 @@ def test_vmap_pools_the_batch_and_equals_dense(sparse):
     truth = _dense_of(weights, targets)
     w_arg, t_arg = (weights, targets) if sparse else (jnp.asarray(truth, jnp.float32), None)
     fn = jax.jit(jax.vmap(lambda s: event_drive(w_arg, t_arg, s, N_POST, BUCKETS)))
-    # totals over a batch of 4: 0, 4, 12 (bucket 32), 36, 132, 260 (> pooled buckets), all
+    # totals over a batch of 4: 0, 4, 12 (bucket 32), 36, 132, 260, all (> pooled buckets)
     for count in (0, 1, 3, 9, 33, 65, N_PRE):
         s = _spikes(count, batch=4)
         np.testing.assert_allclose(fn(s), np.asarray(s, np.float64) @ truth, **TOL)
-    # batches of 8 (pooled bucket 512): 303 events = one chunk of 256, one of 32 and four
-    # of 4 (the last one padded); 246 events = seven chunks of 32 and six of 4
+    # batches of 8 (pooled buckets continue 128, 256, 512): 303 events fill bucket 512,
+    # 246 events bucket 256
     s = jnp.concatenate([_spikes(40, batch=7), _spikes(23)[None]])
     s8 = jnp.concatenate([_spikes(40, batch=7)[:6], _spikes(3, batch=2)])
     for batch in (s, s8):
@@ -228,3 +228,87 @@ def test_bad_input_is_rejected():
     proj = connect(pre, post, FixedProbability(0.1), key=jr.key(0), layout="sparse")
     with pytest.raises(ValueError, match=r"spikes must have shape \(100,\)"):
         proj.drive(jnp.zeros((99,)))
+
+
+def _group():
+    """Three projections from one source: two sparse (different out-degrees and n_post)
+    and one dense."""
+    rng = np.random.default_rng(7)
+    projections, truths = [], []
+    for n_post, k, sparse in ((70, 9, True), (31, 4, True), (20, None, False)):
+        if sparse:
+            targets = rng.integers(0, n_post + 1, (N_PRE, k)).astype(np.int32)
+            weights = rng.normal(size=(N_PRE, k)).astype(np.float32)
+            weights[targets == n_post] = 0.0
+            truth = np.zeros((N_PRE, n_post + 1))
+            np.add.at(truth, (np.arange(N_PRE)[:, None], targets), weights)
+            truth = truth[:, :n_post]
+            proj = eqx.tree_at(
+                lambda p: (p.weights, p.targets),
+                _projection(n_post, sparse=True, k=k),
+                (jnp.asarray(weights), jnp.asarray(targets)),
+            )
+        else:
+            truth = rng.normal(size=(N_PRE, n_post)).astype(np.float32)
+            proj = eqx.tree_at(
+                lambda p: p.weights, _projection(n_post, sparse=False), jnp.asarray(truth)
+            )
+        projections.append(proj)
+        truths.append(np.asarray(truth, np.float64))
+    return projections, truths
+
+
+def _projection(n_post, sparse, k=None):
+    """A projection of the right shapes (weights replaced by the caller)."""
+    from jaxsnn.projection import Projection
+    from jaxsnn.synapse import Delta
+
+    shape = (N_PRE, k) if sparse else (N_PRE, n_post)
+    return Projection(
+        pre="src",
+        post=f"p{n_post}",
+        n_pre=N_PRE,
+        n_post=n_post,
+        synapse=Delta(),
+        weights=jnp.zeros(shape, jnp.float32),
+        targets=jnp.full(shape, n_post, jnp.int32) if sparse else None,
+        mask=None if sparse else jnp.ones(shape, bool),
+        sign=0,
+        propagation=Event(BUCKETS),
+    )
+
+
+def test_one_event_list_serves_every_projection_of_a_source():
+    """`Event.drives` (one compaction shared by all projections of a source, as
+    `network_step` uses it) equals each projection's full product, at every bucket, in a
+    single trial and pooled over a batch."""
+    projections, truths = _group()
+    event = Event(BUCKETS)
+    single = jax.jit(lambda s: event.drives(projections, s))
+    batched = jax.jit(jax.vmap(lambda s: event.drives(projections, s)))
+    for count in COUNTS:
+        s = _spikes(count)
+        for got, truth in zip(single(s), truths, strict=True):
+            np.testing.assert_allclose(got, np.asarray(s, np.float64) @ truth, **TOL)
+    for count in (0, 1, 9, 65):
+        s = _spikes(count, batch=4)
+        for got, truth in zip(batched(s), truths, strict=True):
+            np.testing.assert_allclose(got, np.asarray(s, np.float64) @ truth, **TOL)
+
+
+def test_grouped_gradients_equal_full_products():
+    projections, truths = _group()
+    event = Event(BUCKETS)
+    mats = [jnp.asarray(t, jnp.float32) for t in truths]
+
+    def loss_event(s):
+        return sum(jnp.sum(jnp.sin(d)) for d in event.drives(projections, s))
+
+    def loss_dense(s):
+        return sum(jnp.sum(jnp.sin(s @ m)) for m in mats)
+
+    for count in (0, 3, 65):
+        s = _spikes(count)
+        np.testing.assert_allclose(
+            jax.jit(jax.grad(loss_event))(s), jax.jit(jax.grad(loss_dense))(s), **TOL
+        )
