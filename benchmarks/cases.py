@@ -107,7 +107,9 @@ def _w1_events(network, rate_hz: float, batch: int, steps: int) -> int:
     return int(rate_hz * network.n_neurons * batch * steps * DT_MS * 1e-3 * n_syn / 1000)
 
 
-def w1_jaxsnn(batch: int, repeats: int, mode: str, workload: str = "W1") -> dict:
+def w1_jaxsnn(
+    batch: int, repeats: int, mode: str, workload: str = "W1", tool: str = "jaxsnn"
+) -> dict:
     import jax
     import jax.numpy as jnp
     import jax.random as jr
@@ -129,7 +131,7 @@ def w1_jaxsnn(batch: int, repeats: int, mode: str, workload: str = "W1") -> dict
     rate = float(jnp.sum(counts)) / (n * batch * W1_STEPS * DT_MS * 1e-3)
     return _record(
         workload,
-        "jaxsnn",
+        tool,
         mode,
         compile_s,
         run_s,
@@ -200,7 +202,9 @@ def _pairs(network, pre: str):
     return np.concatenate(out_pre), np.concatenate(out_post)
 
 
-def w2_jaxsnn(n: int, steps: int, repeats: int, workload: str, mode: str) -> dict:
+def w2_jaxsnn(
+    n: int, steps: int, repeats: int, workload: str, mode: str, tool: str = "jaxsnn"
+) -> dict:
     import jax
 
     from jaxsnn import Record, simulate
@@ -216,7 +220,7 @@ def w2_jaxsnn(n: int, steps: int, repeats: int, workload: str, mode: str) -> dic
     events = int(total * n_syn / n)
     return _record(
         workload,
-        "jaxsnn",
+        tool,
         mode,
         compile_s,
         run_s,
@@ -338,8 +342,8 @@ def run_case(name: str, quick: bool, brian2_python: str | None) -> list[dict]:
     if name.startswith("W1:"):
         _, tool, mode = name.split(":")
         batch = w1_batch[mode]
-        if tool == "jaxsnn":
-            return [w1_jaxsnn(batch, reps, mode)]
+        if tool.startswith("jaxsnn"):
+            return [w1_jaxsnn(batch, reps, mode, tool=tool)]
         if tool == "jax-dense":
             steps = 200 if quick and batch > 1 else W1_STEPS
             return [w1_jax_dense(batch, steps, 1 if batch > 1 else reps, mode)]
@@ -347,8 +351,8 @@ def run_case(name: str, quick: bool, brian2_python: str | None) -> list[dict]:
         return [w1_numpy(batch, steps, mode)]
     if name.startswith("W2:"):
         tool = name.split(":")[1]
-        if tool == "jaxsnn":
-            return [w2_jaxsnn(4000, W2_STEPS, reps, "W2", "N=4000")]
+        if tool.startswith("jaxsnn"):
+            return [w2_jaxsnn(4000, W2_STEPS, reps, "W2", "N=4000", tool=tool)]
         if tool == "jax-dense":
             # dense cost does not depend on activity: time a fifth of the run (full mode)
             return [w2_jax_dense(1000 if quick else 2000, 1, "N=4000")]
@@ -376,10 +380,18 @@ def case_names(only: set[str], quick: bool, has_t1: bool) -> list[str]:
     """The cases of the selected workloads, in run order."""
     names = []
     if "W1" in only:
-        names += ["W1:jaxsnn:single", "W1:jax-dense:single", "W1:numpy:single"]
+        names += ["W1:jaxsnn:single", "W1:jaxsnn-1thread:single"]
+        names += ["W1:jax-dense:single", "W1:numpy:single"]
         names += ["W1:jaxsnn:vmap256", "W1:jax-dense:vmap256", "W1:numpy:vmap256"]
     if "W2" in only:
-        names += ["W2:jaxsnn", "W2:brian2", "W2:jax-dense", "W2:numpy", "W2:brainpy"]
+        names += [
+            "W2:jaxsnn",
+            "W2:jaxsnn-1thread",
+            "W2:brian2",
+            "W2:jax-dense",
+            "W2:numpy",
+            "W2:brainpy",
+        ]
     if "W3" in only:
         sizes = [4000, 40_000] if quick else [4000, 40_000, 400_000]
         names += [f"W3:N={n}" for n in sizes]

@@ -55,6 +55,10 @@ def machine_info() -> dict:
 
 def _worker(case: str, quick: bool, brian2: str | None) -> None:
     """Subprocess side: run one case, print its records as the last stdout line."""
+    if "-1thread" in case:
+        # Before JAX starts: XLA sizes its CPU thread pool from the affinity mask. One
+        # thread avoids the cross-thread hand-offs that dominate steps of ~100 small ops.
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     sys.path.insert(0, HERE)
     import cases
 
@@ -113,13 +117,13 @@ def add_ratios(records: list[dict]) -> None:
     """Give each jaxsnn record `ratio` = {peer: peer run_s / jaxsnn run_s} for the same
     workload and mode, and the targets of README.md."""
     for rec in records:
-        if rec["tool"] != "jaxsnn" or not rec.get("run_s"):
+        if not rec["tool"].startswith("jaxsnn") or not rec.get("run_s"):
             continue
         rec["targets"] = []  # recomputed from scratch (add_ratios runs after every case)
         ratios, cpu_ratios = {}, {}
         for peer in records:
             same = (peer["workload"], peer["mode"]) == (rec["workload"], rec["mode"])
-            if peer is rec or not same or not peer.get("run_s"):
+            if peer["tool"].startswith("jaxsnn") or not same or not peer.get("run_s"):
                 continue
             ratios[peer["tool"]] = round(peer["run_s"] / rec["run_s"], 3)
             if peer.get("cpu_s") and rec.get("cpu_s"):
@@ -199,7 +203,7 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
         base = jax_runs.get((r["workload"], r["mode"]))
         ratio = (
             ""
-            if r["tool"] == "jaxsnn" or not base or not r.get("run_s")
+            if r["tool"].startswith("jaxsnn") or not base or not r.get("run_s")
             else (f"{r['run_s'] / base:.2f}x")
         )
         note = r.get("note", "")
@@ -220,7 +224,8 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
             cpu = t.get("measured_cpu")
             cpu = f" (CPU-time ratio {cpu})" if cpu and cpu != "-" else ""
             lines.append(
-                f"- {r['workload']} {r['mode']}: {t['target']}: measured {t['measured']}{cpu}"
+                f"- {r['workload']} {r['mode']} ({r['tool']}): {t['target']}: measured "
+                f"{t['measured']}{cpu}"
                 f" — {verdict}"
             )
     return "\n".join(lines) + "\n"

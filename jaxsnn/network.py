@@ -20,13 +20,14 @@ from __future__ import annotations
 import zlib
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from ._checks import check_finite
 from .inputs import AbstractInput, AbstractSpikeInput, CurrentInput
-from .neuron import lif_update
+from .neuron import LIF, lif_update
 from .population import Population
 from .projection import Projection, drives
 from .synapse import Delta, ExpConductance, ExpCurrent, time_constants_ms
@@ -271,10 +272,10 @@ def network_step(
         if isinstance(inp, CurrentInput):
             current = current.at[slices[inp.target]].add(inp.current(data_t.get(inp.name), dtype))
     vs, refs, spikes = [], [], []
-    for pop in network.populations:
-        sl = slices[pop.name]
+    for neuron, pops in _neuron_groups(network.populations):
+        sl = slice(slices[pops[0].name].start, slices[pops[-1].name].stop)
         v, r, s = lif_update(
-            pop.neuron,
+            neuron,
             state.v[sl],
             state.refractory[sl],
             dt_ms=dt_ms,
@@ -286,7 +287,9 @@ def network_step(
         vs.append(v)
         refs.append(r)
         spikes.append(s)
-        sources[pop.name] = s
+        for pop in pops:
+            start = slices[pop.name].start - sl.start
+            sources[pop.name] = s[start : start + pop.n]
     new_state = NetworkState(
         v=_cat(vs),
         refractory=_cat(refs),
@@ -303,3 +306,29 @@ def _cat(parts: list[Array]) -> Array:
 
 def _has_conductance(network: Network) -> bool:
     return any(isinstance(p.synapse, ExpConductance) for p in network.projections)
+
+
+def _neuron_groups(populations) -> list[tuple[LIF, list[Population]]]:
+    """Consecutive populations with identical (constant) neuron parameters, merged: one
+    update over their joint slice instead of slicing and concatenating per population
+    (E and I of the standard networks share one LIF)."""
+    groups: list[tuple[LIF, list[Population]]] = []
+    for pop in populations:
+        if groups and _same_constants(groups[-1][0], pop.neuron):
+            groups[-1][1].append(pop)
+        else:
+            groups.append((pop.neuron, [pop]))
+    return groups
+
+
+def _same_constants(a, b) -> bool:
+    """a == b for modules whose leaves are Python scalars (arrays, possibly traced, are
+    never merged)."""
+    leaves_a, tree_a = jax.tree.flatten(a)
+    leaves_b, tree_b = jax.tree.flatten(b)
+    scalars = (bool, int, float)
+    return (
+        tree_a == tree_b
+        and all(isinstance(x, scalars) for x in leaves_a + leaves_b)
+        and all(x == y for x, y in zip(leaves_a, leaves_b, strict=True))
+    )
