@@ -237,3 +237,33 @@ def test_recurrent_spikes_arrive_one_step_later_input_spikes_the_same_step():
     )
     assert np.nonzero(np.asarray(rec["spikes"]["A"][:, 0]))[0].tolist() == [4]
     assert np.nonzero(np.asarray(rec["spikes"]["B"][:, 0]))[0].tolist() == [5]
+
+
+def test_populations_with_equal_neurons_update_together_exactly():
+    """E and I with the same LIF are updated as one slice (`_neuron_groups`); a neuron
+    that differs only by a refractory period rounding to the same steps keeps them apart.
+    Both paths must give bit-identical spikes and potentials."""
+    from jaxsnn.network import _neuron_groups
+
+    def net_with(t_ref_i):
+        base = build(3)
+        lif = snn.LIF(tau_mem_ms=20.0, v_th_mv=1.0, t_ref_ms=2.0)
+        pops = [
+            eqx.tree_at(lambda p: p.neuron, base.populations[0], lif),
+            eqx.tree_at(
+                lambda p: p.neuron,
+                base.populations[1],
+                eqx.tree_at(lambda n: n.t_ref_ms, lif, t_ref_i),
+            ),
+        ]
+        return snn.Network(pops, base.projections, base.inputs)
+
+    merged, apart = net_with(2.0), net_with(2.0 + 1e-6)
+    assert len(_neuron_groups(merged.populations)) == 1
+    assert len(_neuron_groups(apart.populations)) == 2
+    _, rec_m = run(merged, jr.key(4))
+    _, rec_a = run(apart, jr.key(4))
+    assert spikes(rec_m).sum() > 0
+    for name in ("E", "I"):
+        np.testing.assert_array_equal(rec_m["spikes"][name], rec_a["spikes"][name])
+        np.testing.assert_array_equal(rec_m["v"][name], rec_a["v"][name])
