@@ -239,10 +239,12 @@ def test_recurrent_spikes_arrive_one_step_later_input_spikes_the_same_step():
     assert np.nonzero(np.asarray(rec["spikes"]["B"][:, 0]))[0].tolist() == [5]
 
 
-def test_populations_with_equal_neurons_update_together_exactly():
+def test_populations_with_equal_neurons_update_together():
     """E and I with the same LIF are updated as one slice (`_neuron_groups`); a neuron
     that differs only by a refractory period rounding to the same steps keeps them apart.
-    Both paths must give bit-identical spikes and potentials."""
+    Both paths must give the same spikes, and potentials within a few float32 ulps (the
+    two compiled kernels may evaluate exp in vector lanes or in the scalar tail: 1-ulp
+    differences measured)."""
     from jaxsnn.network import _neuron_groups
 
     def net_with(t_ref_i):
@@ -266,4 +268,4 @@ def test_populations_with_equal_neurons_update_together_exactly():
     assert spikes(rec_m).sum() > 0
     for name in ("E", "I"):
         np.testing.assert_array_equal(rec_m["spikes"][name], rec_a["spikes"][name])
-        np.testing.assert_array_equal(rec_m["v"][name], rec_a["v"][name])
+        np.testing.assert_allclose(rec_m["v"][name], rec_a["v"][name], rtol=1e-6, atol=1e-6)
