@@ -276,43 +276,50 @@ def w2_numpy(steps: int, mode: str) -> dict:
     return _record("W2", "numpy", mode, None, run_s, rate, 1, 1, note=note)
 
 
-def w2_brian2(python: str | None, repeats: int, mode: str) -> dict:
-    if not python or not os.path.exists(python):
-        return _record(
-            "W2",
-            "brian2",
-            mode,
-            None,
-            None,
-            None,
-            1,
-            0,
-            note=f"skipped: no Brian2 Python at {python!r} (see README.md to install)",
-        )
+def _w2_npz(folder: str) -> str:
+    """Write W2's exact synapses and initial potentials for a peer (the arrays that
+    brian2_w2.py and brainpy_w2.py read) and return the file's path."""
     network, state = _w2(4000)
     pre_e, post_e = _pairs(network, "E")
     pre_i, post_i = _pairs(network, "I")
+    path = os.path.join(folder, "w2.npz")
+    np.savez(
+        path,
+        pre_exc=pre_e,
+        post_exc=post_e,
+        pre_inh=pre_i,
+        post_inh=post_i,
+        v0_mv=np.asarray(state.v, np.float64),
+        n_exc=network.population("E").n,
+        n=network.n_neurons,
+        steps=W2_STEPS,
+    )
+    return path
+
+
+def _w2_peer(tool: str, python: str | None, script: str, repeats: int, mode: str):
+    """Run a peer's W2 script with its own environment's Python on W2's exact synapses.
+    Returns (its JSON output, None), or (None, a skipped/failed record)."""
+    name = {"brian2": "Brian2", "brainpy": "BrainPy"}[tool]
+    if not python or not os.path.exists(python):
+        note = f"skipped: no {name} Python at {python!r} (see README.md to install)"
+        return None, _record("W2", tool, mode, None, None, None, 1, 0, note=note)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "w2.npz")
-        np.savez(
-            path,
-            pre_exc=pre_e,
-            post_exc=post_e,
-            pre_inh=pre_i,
-            post_inh=post_i,
-            v0_mv=np.asarray(state.v, np.float64),
-            n_exc=network.population("E").n,
-            n=network.n_neurons,
-            steps=W2_STEPS,
-        )
-        script = os.path.join(os.path.dirname(__file__), "brian2_w2.py")
+        path = _w2_npz(tmp)
+        script = os.path.join(os.path.dirname(__file__), script)
         proc = subprocess.run(
             [python, script, path, str(repeats)], capture_output=True, text=True, timeout=900
         )
     if proc.returncode:
         tail = proc.stderr.strip().splitlines()[-3:]
-        return _record("W2", "brian2", mode, None, None, None, 1, 0, note=f"failed: {tail}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+        return None, _record("W2", tool, mode, None, None, None, 1, 0, note=f"failed: {tail}")
+    return json.loads(proc.stdout.strip().splitlines()[-1]), None
+
+
+def w2_brian2(python: str | None, repeats: int, mode: str) -> dict:
+    out, skipped = _w2_peer("brian2", python, "brian2_w2.py", repeats, mode)
+    if skipped:
+        return skipped
     return _record(
         "W2",
         "brian2",
@@ -329,13 +336,29 @@ def w2_brian2(python: str | None, repeats: int, mode: str) -> dict:
     )
 
 
-def brainpy_w2(mode: str) -> dict:
+def brainpy_w2(python: str | None, repeats: int, mode: str) -> dict:
+    out, skipped = _w2_peer("brainpy", python, "brainpy_w2.py", repeats, mode)
+    if skipped:
+        return skipped
     return _record(
-        "W2", "brainpy", mode, None, None, None, 1, 0, note="skipped: BrainPy not installed"
+        "W2",
+        "brainpy",
+        mode,
+        out["compile_s"],
+        out["run_s"],
+        out["rate_hz"],
+        1,
+        repeats,
+        note=f"BrainPy {out['version']} on CPU, jit: {out['method']}; compile_s = first call"
+        " minus a warm call",
+        child_peak_mem_mb=round(out["peak_mem_mb"], 1),
+        cpu_s=out.get("cpu_s"),
     )
 
 
-def run_case(name: str, quick: bool, brian2_python: str | None) -> list[dict]:
+def run_case(
+    name: str, quick: bool, brian2_python: str | None, brainpy_python: str | None = None
+) -> list[dict]:
     """Dispatch one case by name (see `case_names`)."""
     reps = 3 if quick else 5
     w1_batch = {"single": 1, "vmap256": 256}
@@ -360,7 +383,7 @@ def run_case(name: str, quick: bool, brian2_python: str | None) -> list[dict]:
             return [w2_numpy(2000 if quick else W2_STEPS, "N=4000")]
         if tool == "brian2":
             return [w2_brian2(brian2_python, 3, "N=4000")]
-        return [brainpy_w2("N=4000")]
+        return [brainpy_w2(brainpy_python, 3, "N=4000")]
     if name.startswith("W3:N="):
         n = int(name.split("=")[1])
         steps = 1000 if quick or n > 40_000 else W2_STEPS

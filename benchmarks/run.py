@@ -22,6 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 DEFAULT_BRIAN2 = "/work/venvs/brian2/bin/python"
+DEFAULT_BRAINPY = "/work/venvs/brainpy/bin/python"
 
 
 def machine_info() -> dict:
@@ -53,7 +54,7 @@ def machine_info() -> dict:
     }
 
 
-def _worker(case: str, quick: bool, brian2: str | None) -> None:
+def _worker(case: str, quick: bool, brian2: str | None, brainpy: str | None) -> None:
     """Subprocess side: run one case, print its records as the last stdout line."""
     if "-1thread" in case:
         # Before JAX starts: XLA sizes its CPU thread pool from the affinity mask. One
@@ -62,7 +63,7 @@ def _worker(case: str, quick: bool, brian2: str | None) -> None:
     sys.path.insert(0, HERE)
     import cases
 
-    records = cases.run_case(case, quick, brian2)
+    records = cases.run_case(case, quick, brian2, brainpy)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for rec in records:
         if rec.get("peak_mem_mb") is None and rec.get("run_s") is not None:
@@ -70,10 +71,13 @@ def _worker(case: str, quick: bool, brian2: str | None) -> None:
     print(json.dumps(records))
 
 
-def _run_case(case: str, quick: bool, brian2: str | None, timeout: float) -> list[dict]:
+def _run_case(
+    case: str, quick: bool, brian2: str | None, brainpy: str | None, timeout: float
+) -> list[dict]:
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", case]
     cmd += ["--quick"] if quick else []
     cmd += ["--brian2-python", brian2] if brian2 else []
+    cmd += ["--brainpy-python", brainpy] if brainpy else []
     workload, tool = case.split(":")[0], (case.split(":") + ["jaxsnn"])[1]
     t0 = time.perf_counter()
     try:
@@ -248,12 +252,17 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("JAXSNN_BRIAN2_PYTHON", DEFAULT_BRIAN2),
         help="Python of a virtual environment with Brian2 (env JAXSNN_BRIAN2_PYTHON)",
     )
+    parser.add_argument(
+        "--brainpy-python",
+        default=os.environ.get("JAXSNN_BRAINPY_PYTHON", DEFAULT_BRAINPY),
+        help="Python of a virtual environment with BrainPy (env JAXSNN_BRAINPY_PYTHON)",
+    )
     parser.add_argument("--out", default=RESULTS, help="results folder")
     parser.add_argument("--timeout", type=float, default=900.0, help="per case (s)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        _worker(args.worker, args.quick, args.brian2_python)
+        _worker(args.worker, args.quick, args.brian2_python, args.brainpy_python)
         return 0
     only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
     unknown = only - {"W1", "W2", "W3", "T1"}
@@ -278,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         return md
 
     for case in cases.case_names(only, args.quick, has_t1):
-        records += _run_case(case, args.quick, args.brian2_python, args.timeout)
+        records += _run_case(
+            case, args.quick, args.brian2_python, args.brainpy_python, args.timeout
+        )
         save()  # after every case, so an interrupted run keeps what it measured
     if "T1" in only and not has_t1:
         records.append(_failed("T1", "jaxsnn", "T1", "skipped: benchmarks/t1_training.py absent"))
