@@ -243,13 +243,12 @@ def _single(ws, tgs, s, layouts, sizes):
 
 
 def _pooled_sizes(sizes, total):
-    """The per-trial sizes continued geometrically (same ratio), up to a quarter of the
-    batch's events. (Factors of 4 here compiled about 4 s faster for a 256-trial W1 batch
-    but ran about 15 % slower, measured.)"""
+    """The per-trial sizes continued by factors of 4, up to a quarter of the batch's
+    events. Factors of 2 here ran a 256-trial W1 batch about 5-10 % faster but compiled
+    in 12-14 s instead of 9 s (measured): every bucket compiles its own compaction."""
     pooled = list(sizes or (8,))
-    ratio = pooled[-1] // pooled[-2] if len(pooled) > 1 else 2
-    while 4 * pooled[-1] * ratio <= total:
-        pooled.append(pooled[-1] * ratio)
+    while 4 * pooled[-1] * 4 <= total:
+        pooled.append(pooled[-1] * 4)
     return tuple(k for k in pooled if 4 * k <= total)
 
 
