@@ -297,13 +297,13 @@ def _w2_npz(folder: str) -> str:
     return path
 
 
-def _w2_peer(tool: str, python: str | None, script: str, repeats: int, mode: str):
-    """Run a peer's W2 script with its own environment's Python on W2's exact synapses.
-    Returns (its JSON output, None), or (None, a skipped/failed record)."""
+def _w2_peer(tool: str, python: str | None, script: str, repeats: int, mode: str, note) -> dict:
+    """Run a peer's W2 script with its own environment's Python on W2's exact synapses;
+    `note(output)` describes the run. A missing peer gives a "skipped" record."""
     name = {"brian2": "Brian2", "brainpy": "BrainPy"}[tool]
     if not python or not os.path.exists(python):
         note = f"skipped: no {name} Python at {python!r} (see README.md to install)"
-        return None, _record("W2", tool, mode, None, None, None, 1, 0, note=note)
+        return _record("W2", tool, mode, None, None, None, 1, 0, note=note)
     with tempfile.TemporaryDirectory() as tmp:
         path = _w2_npz(tmp)
         script = os.path.join(os.path.dirname(__file__), script)
@@ -312,47 +312,48 @@ def _w2_peer(tool: str, python: str | None, script: str, repeats: int, mode: str
         )
     if proc.returncode:
         tail = proc.stderr.strip().splitlines()[-3:]
-        return None, _record("W2", tool, mode, None, None, None, 1, 0, note=f"failed: {tail}")
-    return json.loads(proc.stdout.strip().splitlines()[-1]), None
-
-
-def w2_brian2(python: str | None, repeats: int, mode: str) -> dict:
-    out, skipped = _w2_peer("brian2", python, "brian2_w2.py", repeats, mode)
-    if skipped:
-        return skipped
+        return _record("W2", tool, mode, None, None, None, 1, 0, note=f"failed: {tail}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
     return _record(
         "W2",
-        "brian2",
+        tool,
         mode,
-        out["build_s"],
+        out.get("compile_s", out.get("build_s")),
         out["run_s"],
         out["rate_hz"],
         1,
         repeats,
-        note=f"Brian2 {out['version']} cpp_standalone, 1 thread; compile_s = code generation"
-        " + C++ build + first run; run_s = re-running the built binary",
+        note=note(out),
         child_peak_mem_mb=round(out["peak_mem_mb"], 1),
         cpu_s=out.get("cpu_s"),
     )
 
 
-def brainpy_w2(python: str | None, repeats: int, mode: str) -> dict:
-    out, skipped = _w2_peer("brainpy", python, "brainpy_w2.py", repeats, mode)
-    if skipped:
-        return skipped
-    return _record(
-        "W2",
-        "brainpy",
-        mode,
-        out["compile_s"],
-        out["run_s"],
-        out["rate_hz"],
-        1,
+def w2_brian2(python: str | None, repeats: int, mode: str) -> dict:
+    return _w2_peer(
+        "brian2",
+        python,
+        "brian2_w2.py",
         repeats,
-        note=f"BrainPy {out['version']} on CPU, jit: {out['method']}; compile_s = first call"
-        " minus a warm call",
-        child_peak_mem_mb=round(out["peak_mem_mb"], 1),
-        cpu_s=out.get("cpu_s"),
+        mode,
+        lambda out: (
+            f"Brian2 {out['version']} cpp_standalone, 1 thread; compile_s = code "
+            "generation + C++ build + first run; run_s = re-running the built binary"
+        ),
+    )
+
+
+def brainpy_w2(python: str | None, repeats: int, mode: str) -> dict:
+    return _w2_peer(
+        "brainpy",
+        python,
+        "brainpy_w2.py",
+        repeats,
+        mode,
+        lambda out: (
+            f"BrainPy {out['version']} on CPU, jit: {out['method']}; compile_s = "
+            "first call minus a warm call"
+        ),
     )
 
 
