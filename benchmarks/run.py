@@ -93,6 +93,26 @@ def _run_case(
     return records
 
 
+def _fastest(attempts: list[list[dict]]) -> list[dict]:
+    """The records of the attempt (one fresh process each) with the lowest total run
+    time; every attempt's run times are kept in `run_s_processes`.
+
+    On this shared 2-core machine a whole process sometimes runs ~1.8x slower than the
+    next one started with the same command (all its repeats alike, so the median within
+    a process does not remove it); the fastest process is the best estimate of the cost
+    of the code, and every tool gets the same number of processes."""
+
+    def total(recs):
+        runs = [r.get("run_s") for r in recs]
+        return float("inf") if None in runs else sum(runs)
+
+    best = min(attempts, key=total)
+    if len(attempts) > 1:
+        for i, rec in enumerate(best):
+            rec["run_s_processes"] = [a[i].get("run_s") if i < len(a) else None for a in attempts]
+    return best
+
+
 def _failed(workload: str, tool: str, case: str, note: str) -> dict:
     print(f"  {case:28s} {note}", flush=True)
     return {
@@ -259,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default=RESULTS, help="results folder")
     parser.add_argument("--timeout", type=float, default=900.0, help="per case (s)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="fresh processes per case, the fastest kept (default 2, 1 with --quick)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -286,10 +311,13 @@ def main(argv: list[str] | None = None) -> int:
         write_atomic(os.path.join(args.out, "latest.md"), md)
         return md
 
+    processes = args.processes if args.processes is not None else (1 if args.quick else 2)
     for case in cases.case_names(only, args.quick, has_t1):
-        records += _run_case(
-            case, args.quick, args.brian2_python, args.brainpy_python, args.timeout
-        )
+        attempts = [
+            _run_case(case, args.quick, args.brian2_python, args.brainpy_python, args.timeout)
+            for _ in range(1 if case == "T1" else processes)
+        ]
+        records += _fastest(attempts)
         save()  # after every case, so an interrupted run keeps what it measured
     if "T1" in only and not has_t1:
         records.append(_failed("T1", "jaxsnn", "T1", "skipped: benchmarks/t1_training.py absent"))
