@@ -106,7 +106,7 @@ class Event(AbstractPropagation):
 
     Attributes:
         buckets: increasing event-list sizes K to choose from (per trial; under vmap the
-            sequence is continued geometrically up to the batch's total); a static tuple.
+            sequence is continued by factors of 4 up to the batch's total); a static tuple.
             The default, powers of 2 from 4 to 32768, bounds the padding at 2x; sizes
             above n_pre/4 are dropped.
     """
@@ -164,6 +164,11 @@ def _full(weights, targets, s, n_post):
     return jnp.zeros((n_post,), contrib.dtype).at[targets].add(contrib, mode="drop")
 
 
+def _full_products(ws, tgs, s, layouts):
+    """`_full` of every projection of a group (layouts: (n_post, sparse) each)."""
+    return tuple(_full(w, tg, s, n) for w, tg, (n, _) in zip(ws, tgs, layouts, strict=True))
+
+
 _BLOCK = 16
 
 
@@ -218,10 +223,8 @@ def _single(ws, tgs, s, layouts, sizes):
         return tuple(jnp.zeros((n,), dt) for (n, _), dt in zip(layouts, dtypes, strict=True))
 
     def full():
-        return tuple(
-            _full(w, tg, s, n).astype(dt)
-            for w, tg, (n, _), dt in zip(ws, tgs, layouts, dtypes, strict=True)
-        )
+        out = _full_products(ws, tgs, s, layouts)
+        return tuple(o.astype(dt) for o, dt in zip(out, dtypes, strict=True))
 
     def events(size):
         idx = _compact(active, size)
@@ -266,10 +269,8 @@ def _batched(ws, tgs, s, layouts, sizes):
         return tuple(jnp.zeros((b, n), dt) for (n, _), dt in zip(layouts, dtypes, strict=True))
 
     def full():
-        return tuple(
-            jax.vmap(lambda x, w=w, tg=tg, n=n: _full(w, tg, x, n))(s).astype(dt)
-            for w, tg, (n, _), dt in zip(ws, tgs, layouts, dtypes, strict=True)
-        )
+        out = jax.vmap(lambda x: _full_products(ws, tgs, x, layouts))(s)
+        return tuple(o.astype(dt) for o, dt in zip(out, dtypes, strict=True))
 
     def events(size):
         idx = _compact(active, size)
@@ -301,9 +302,6 @@ def _event_fn(layouts: tuple[tuple[int, bool], ...], sizes: tuple[int, ...]):
     ((n_post, sparse) per projection) and bucket sizes, with their batching rule and
     their derivative (see `Event`)."""
 
-    def full_products(ws, tgs, s):
-        return tuple(_full(w, tg, s, n) for w, tg, (n, _) in zip(ws, tgs, layouts, strict=True))
-
     @jax.custom_batching.custom_vmap
     def forward(ws, tgs, s):
         return _single(ws, tgs, s, layouts, sizes)
@@ -317,7 +315,7 @@ def _event_fn(layouts: tuple[tuple[int, bool], ...], sizes: tuple[int, ...]):
             out = _batched(ws, tgs, s, layouts, sizes)
             return out, tuple(True for _ in out)
         axes = jax.tree.map(lambda bt: 0 if bt else None, (ws_b, tgs_b, s_b))
-        out = jax.vmap(full_products, in_axes=axes)(ws, tgs, s)
+        out = jax.vmap(lambda *a: _full_products(*a, layouts), in_axes=axes)(ws, tgs, s)
         out = tuple(o.astype(jnp.result_type(w, s)) for o, w in zip(out, ws, strict=True))
         return out, tuple(True for _ in out)
 
@@ -330,8 +328,8 @@ def _event_fn(layouts: tuple[tuple[int, bool], ...], sizes: tuple[int, ...]):
         ws, tgs, s = primals
         ws_dot, _, s_dot = tangents
         out = forward(ws, tgs, s)
-        by_s = full_products(ws, tgs, s_dot)
-        by_w = full_products(ws_dot, tgs, s)
+        by_s = _full_products(ws, tgs, s_dot, layouts)
+        by_w = _full_products(ws_dot, tgs, s, layouts)
         out_dot = tuple((a + c).astype(o.dtype) for a, c, o in zip(by_s, by_w, out, strict=True))
         return out, out_dot
 
