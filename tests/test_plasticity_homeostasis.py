@@ -47,32 +47,16 @@ def test_reference_critical_weight():
 
 def test_threshold_of_sparse_and_dense_projection_agree_and_jit():
     pop = snn.Population("E", 40, snn.LIF())
-    thetas = []
+    thetas, projs = [], {}
     for layout in ("dense", "sparse"):
-        proj = snn.connect(
+        projs[layout] = snn.connect(
             pop, pop, snn.FixedProbability(0.2), snn.Uniform(0.1, 0.3), key=jr.key(0), layout=layout
         )
-        thetas.append(jax.jit(projection_critical_threshold, static_argnums=2)(proj, 0.01, 20))
-    dense = np.asarray(
-        snn.connect(
-            pop,
-            pop,
-            snn.FixedProbability(0.2),
-            snn.Uniform(0.1, 0.3),
-            key=jr.key(0),
-            layout="dense",
-        ).mask
-    )
-    w = np.asarray(
-        snn.connect(
-            pop,
-            pop,
-            snn.FixedProbability(0.2),
-            snn.Uniform(0.1, 0.3),
-            key=jr.key(0),
-            layout="dense",
-        ).weights
-    )
+        thetas.append(
+            jax.jit(projection_critical_threshold, static_argnums=2)(projs[layout], 0.01, 20)
+        )
+    dense = np.asarray(projs["dense"].mask)
+    w = np.asarray(projs["dense"].weights)
     expected = w[dense].mean() * dense.sum() / 40 + 2 * 0.01 * 20
     np.testing.assert_allclose([float(t) for t in thetas], [expected, expected], rtol=1e-5)
 
