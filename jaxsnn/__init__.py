@@ -1,10 +1,18 @@
-"""jaxsnn: differentiable spiking neural networks of LIF neurons in JAX.
+"""jaxsnn: differentiable spiking neural networks in JAX.
 
 Units: time in ms, voltages and currents (R·I) in mV, rates in Hz, conductances in
 units of the leak conductance.
+
+The names below are the public API. The applications built on the core load on first
+use: `jaxsnn.decision` (the binary-decision model, its training and evaluation),
+`jaxsnn.models` (ready-made networks), `jaxsnn.hybrid` (STDP beside an optax-trained
+readout).
 """
 
-from . import decision, plasticity
+import importlib
+from typing import Any
+
+from . import plasticity
 from .connectivity import (
     AbstractConnectivity,
     AllToAll,
@@ -15,18 +23,148 @@ from .connectivity import (
     OneToOne,
     SmallWorld,
 )
-from .decision import DecisionModel, build_decision_model
 from .initializers import AbsNormal, AbstractInitializer, Constant, LogNormal, Normal, Uniform
-from .inputs import AbstractInput, CurrentInput, PoissonInput, SpikeInput
+from .inputs import (
+    AbstractCounts,
+    AbstractInput,
+    AbstractPopulationInput,
+    AbstractSpikeInput,
+    BinomialCounts,
+    CurrentInput,
+    OrnsteinUhlenbeck,
+    PoissonCounts,
+    PoissonDrive,
+    PoissonInput,
+    SpikeInput,
+    WhiteNoise,
+)
 from .io import load, save
-from .network import Network, NetworkState, init_state, network_step
-from .neuron import LIF, AbstractReset, ResetBySubtraction, ResetToValue, lif_update
-from .plasticity import STDP, Hebbian, apply_updates, plastic_simulate, plastic_simulate_batch
+from .layout import AbstractLayout, DenseLayout, SparseLayout
+from .network import Network, NetworkState, StepOutput, init_state, network_step
+from .neuron_input import NeuronInput
+from .neurons import (
+    LIF,
+    AbstractLIF,
+    AbstractNeuron,
+    AbstractNeuronState,
+    AbstractReset,
+    AdaptiveLIF,
+    AdEx,
+    LeakyIntegrator,
+    ResetBySubtraction,
+    ResetToValue,
+)
+from .plasticity import STDP, Hebbian, Plasticity
 from .population import Population
 from .projection import Projection, connect
-from .propagation import AbstractPropagation, Dense, Event, Scatter, event_drive
-from .simulate import Record, concat_recordings, run_in_windows, simulate
+from .propagation import AbstractPropagation, Dense, Event, Scatter
+from .record import Record, Recording
+from .simulation import concat_recordings, run_in_windows, simulate
 from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike
-from .synapse import AbstractSynapse, Delta, ExpConductance, ExpCurrent
+from .synapses import (
+    NMDA,
+    AbstractOutput,
+    AbstractSynapse,
+    Conductance,
+    Current,
+    Delta,
+    DualExponential,
+    ExpConductance,
+    ExpCurrent,
+    MgBlock,
+)
 
 __version__ = "0.1.0"
+
+_APPLICATIONS = ("decision", "models", "hybrid")
+
+
+def __getattr__(name: str) -> Any:
+    # Applications import the core, never the other way round: load them on first use.
+    if name in _APPLICATIONS:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "LIF",
+    "NMDA",
+    "STDP",
+    "AbsNormal",
+    "AbstractConnectivity",
+    "AbstractCounts",
+    "AbstractInitializer",
+    "AbstractInput",
+    "AbstractLIF",
+    "AbstractLayout",
+    "AbstractNeuron",
+    "AbstractNeuronState",
+    "AbstractOutput",
+    "AbstractPopulationInput",
+    "AbstractPropagation",
+    "AbstractReset",
+    "AbstractSpikeInput",
+    "AbstractSurrogate",
+    "AbstractSynapse",
+    "AdEx",
+    "AdaptiveLIF",
+    "AllToAll",
+    "ArcTan",
+    "BinomialCounts",
+    "Boxcar",
+    "Conductance",
+    "Constant",
+    "Current",
+    "CurrentInput",
+    "Delta",
+    "Dense",
+    "DenseLayout",
+    "DualExponential",
+    "Event",
+    "ExpConductance",
+    "ExpCurrent",
+    "FastSigmoid",
+    "FixedInDegree",
+    "FixedProbability",
+    "FromMatrix",
+    "FromPairs",
+    "Hebbian",
+    "LeakyIntegrator",
+    "LogNormal",
+    "MgBlock",
+    "Network",
+    "NetworkState",
+    "NeuronInput",
+    "Normal",
+    "OneToOne",
+    "OrnsteinUhlenbeck",
+    "Plasticity",
+    "PoissonCounts",
+    "PoissonDrive",
+    "PoissonInput",
+    "Population",
+    "Projection",
+    "Record",
+    "Recording",
+    "ResetBySubtraction",
+    "ResetToValue",
+    "Scatter",
+    "Sigmoid",
+    "SmallWorld",
+    "SparseLayout",
+    "SpikeInput",
+    "StepOutput",
+    "Triangle",
+    "Uniform",
+    "WhiteNoise",
+    "concat_recordings",
+    "connect",
+    "init_state",
+    "load",
+    "network_step",
+    "plasticity",
+    "run_in_windows",
+    "save",
+    "simulate",
+    "spike",
+]

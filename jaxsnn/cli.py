@@ -16,7 +16,8 @@ import jax.random as jr
 def _demo(args: argparse.Namespace) -> int:
     from .models.decision_1k import DT_MS, build_decision_1k, pattern_rates_hz
     from .network import init_state
-    from .simulate import Record, simulate
+    from .record import Record
+    from .simulation import simulate
 
     key_net, key_trials = jr.split(jr.key(args.seed))
     network = build_decision_1k(key_net)
@@ -26,13 +27,10 @@ def _demo(args: argparse.Namespace) -> int:
     record = Record(counts=("E",))
 
     def trial(rate, key):
-        net = network.__class__(
-            network.populations,
-            network.projections,
-            [network.inputs[0].__class__("in", network.inputs[0].n, rate)],
+        _, rec = simulate(
+            network, state, args.steps, dt_ms=DT_MS, key=key, inputs={"in": rate}, record=record
         )
-        _, rec = simulate(net, state, args.steps, dt_ms=DT_MS, key=key, record=record)
-        return rec["counts"]["E"].mean() * 1000.0 / (args.steps * DT_MS)
+        return rec.counts["E"].mean() * 1000.0 / (args.steps * DT_MS)
 
     run = jax.jit(jax.vmap(trial))
     rates = pattern_rates_hz(labels)
@@ -77,14 +75,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _decide(args: argparse.Namespace) -> int:
-    from .decision.runner import run_decide
+    from .decision._runner import run_decide
 
     return run_decide(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxsnn", description="Spiking neural networks in JAX.")
-    from .decision.runner import add_decide_arguments, positive_int
+    from .decision._runner import add_decide_arguments, positive_int
 
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate the 1000-neuron E/I network on two input patterns")

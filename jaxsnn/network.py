@@ -1,66 +1,104 @@
 """A network: populations, projections and inputs, its state, and its pure step function.
 
 All neurons of all populations live in one vector, population after population in the
-order given, so `state.v[network.slice("E")]` is population E. One step (`network_step`)
-of length dt_ms does, in this order:
+order given, so `state.v[network.slice("E")]` is population E. Consecutive populations of
+the same neuron model form one block of state and are updated by one call of the model
+(their parameters merged, `jaxsnn.neurons.abstract.merge_neurons`).
+
+One step (`network_step`) of length dt_ms does, in this order:
 
 1. draw this step's input spikes (Poisson channels from `fold_in(key, t)`, or the user's
    spike matrix row t);
-2. for each projection, compute the drive `Σ_i w_ij s_i` from the presynaptic spikes of the
-   previous step (or the input spikes of this step) and apply it as the synapse model says
-   (delta jump, current, or conductance; see `jaxsnn.synapse`);
-3. advance every population with the exact LIF update of `jaxsnn.neuron`, which emits the
+2. for each projection, take the spikes arriving at its synapses: the presynaptic
+   population's spikes of the previous step, or the input spikes of this step, delayed
+   by the projection's delay (`jaxsnn.delays`); pass them through the synapse's
+   presynaptic stage, compute the drive `Σ_i w_ij signal_i` (projections sharing a
+   signal together) and let the synapse model turn it into an effect on the neurons
+   (`jaxsnn.synapses`);
+3. let every population input (currents, noise, Poisson drives) add its effect;
+4. advance every population with its neuron model (`jaxsnn.neurons`), which emits the
    spikes of this step.
 
-So a recurrent spike emitted at step t reaches its targets at step t + 1.
+So without delays a recurrent spike emitted at step t reaches its targets at step t + 1,
+an input spike drawn at step t at step t.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from ._checks import check_finite
-from .inputs import AbstractInput, AbstractSpikeInput, CurrentInput
-from .neuron import LIF, lif_update
+from ._checks import check_finite, is_concrete
+from .delays import buffer_advance, buffer_name, ring_exchange, ring_name
+from .inputs.abstract import AbstractInput, AbstractPopulationInput, AbstractSpikeInput
+from .neuron_input import NeuronInput
+from .neurons.abstract import AbstractNeuron, AbstractNeuronState, merge_neurons, neuron_groups
 from .population import Population
-from .projection import Projection, drives
-from .synapse import Delta, ExpConductance, ExpCurrent, time_constants_ms
+from .projection import Projection
 
 
 class NetworkState(eqx.Module):
     """Everything that evolves during a simulation (carried by `lax.scan`).
 
     Attributes:
-        v: (N,) membrane potentials (mV), all populations concatenated.
-        refractory: (N,) int32 steps of refractoriness left.
+        neurons: one neuron state per block of consecutive populations of the same model
+            (`Network.groups`); `Network.neuron_state(state, name)` gives a population's.
         spikes: (N,) spikes emitted at the last step (0/1 in the dtype of `v`).
-        synapses: per projection, the (n_post,) synaptic current (mV) or conductance, or
-            None for delta synapses.
+        synapses: per projection, the synapse model's postsynaptic state (None for none).
+        presynaptic: per projection, the synapse model's presynaptic state (None for none).
+        inputs: per input (in `Network.inputs` order), its state (None for none).
+        delays: spikes in flight (`jaxsnn.delays`), by buffer name.
         t: int32 scalar, the number of steps taken so far (the time index of the next step,
             used to draw its random numbers, so a simulation run in windows gives the same
             spikes as one long run).
+        plasticity: the traces of plasticity rules (`jaxsnn.plasticity`), None without.
     """
 
-    v: Float[Array, " N"]
-    refractory: Int[Array, " N"]
+    neurons: tuple[AbstractNeuronState, ...]
     spikes: Float[Array, " N"]
-    synapses: tuple[Float[Array, " n_post"] | None, ...]
+    synapses: tuple[Any, ...]
+    presynaptic: tuple[Any, ...]
+    inputs: tuple[Any, ...]
+    delays: dict[str, Array]
     t: Int[Array, ""]
+    plasticity: Any = None
+
+    @property
+    def v(self) -> Float[Array, " N"]:
+        """(N,) membrane potentials (mV) of all populations, in layout order."""
+        parts = [s.v for s in self.neurons]
+        return parts[0] if len(parts) == 1 else jnp.concatenate(parts)
+
+
+class StepOutput(eqx.Module):
+    """What a step produced besides the new state (for plasticity and recording).
+
+    Attributes:
+        arrivals: per projection, the presynaptic spikes that arrived at its synapses in
+            this step (after its delay).
+        spikes: by population name, the spikes emitted in this step.
+    """
+
+    arrivals: tuple[Float[Array, " n_pre"], ...]
+    spikes: dict[str, Float[Array, " n"]]
 
 
 class Network(eqx.Module):
-    """Populations of LIF neurons, the projections between them and the external inputs.
+    """Populations of neurons, the projections between them and the external inputs.
 
     Attributes:
         populations: the populations, in the order their neurons are laid out.
         projections: projections from populations or spike inputs onto populations.
-        inputs: Poisson/spike inputs (presynaptic sources) and current inputs.
+        inputs: spike inputs (presynaptic sources) and population inputs (currents,
+            noise, Poisson drives).
     """
 
     populations: tuple[Population, ...] = eqx.field(converter=tuple)
@@ -70,6 +108,9 @@ class Network(eqx.Module):
     def __check_init__(self):
         if not self.populations:
             raise ValueError("a Network needs at least one population")
+        for inp in self.inputs:
+            if not isinstance(inp, AbstractInput):
+                raise ValueError(f"inputs must be jaxsnn inputs, got {type(inp).__name__}")
         names = [p.name for p in self.populations] + [i.name for i in self.inputs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -77,9 +118,7 @@ class Network(eqx.Module):
                 f"names must be unique across populations and inputs, repeated: {dupes}"
             )
         sizes = {p.name: p.n for p in self.populations}
-        sources = dict(sizes) | {
-            i.name: i.n for i in self.inputs if isinstance(i, AbstractSpikeInput)
-        }
+        sources = dict(sizes) | {i.name: i.n for i in self.spike_inputs}
         for proj in self.projections:
             if not isinstance(proj, Projection):
                 raise ValueError(
@@ -95,27 +134,38 @@ class Network(eqx.Module):
                 )
             if (proj.n_pre, proj.n_post) != (sources[proj.pre], sizes[proj.post]):
                 raise ValueError(
-                    f"projection {proj.pre}->{proj.post} was built for sizes ({proj.n_pre}, "
+                    f"projection {proj.name} was built for sizes ({proj.n_pre}, "
                     f"{proj.n_post}) but the network has ({sources[proj.pre]}, {sizes[proj.post]})"
                 )
-        for inp in self.inputs:
-            if isinstance(inp, CurrentInput):
-                if inp.target not in sizes:
-                    raise ValueError(
-                        f"CurrentInput '{inp.name}' targets unknown population '{inp.target}'"
-                    )
-                if inp.n != sizes[inp.target]:
-                    raise ValueError(
-                        f"CurrentInput '{inp.name}' has n={inp.n} but population '{inp.target}' "
-                        f"has {sizes[inp.target]} neurons"
-                    )
-            elif not isinstance(inp, AbstractInput):
-                raise ValueError(f"inputs must be jaxsnn inputs, got {type(inp).__name__}")
+        for inp in self.population_inputs:
+            kind = type(inp).__name__
+            if inp.target not in sizes:
+                raise ValueError(f"{kind} '{inp.name}' targets unknown population '{inp.target}'")
+            if inp.n != sizes[inp.target]:
+                raise ValueError(
+                    f"{kind} '{inp.name}' has n={inp.n} but population '{inp.target}' "
+                    f"has {sizes[inp.target]} neurons"
+                )
+
+    @property
+    def spike_inputs(self) -> tuple[AbstractSpikeInput, ...]:
+        """The inputs that are spike sources for projections."""
+        return tuple(i for i in self.inputs if isinstance(i, AbstractSpikeInput))
+
+    @property
+    def population_inputs(self) -> tuple[AbstractPopulationInput, ...]:
+        """The inputs that act directly on a population."""
+        return tuple(i for i in self.inputs if isinstance(i, AbstractPopulationInput))
 
     @property
     def n_neurons(self) -> int:
         """Total number of neurons N."""
         return sum(p.n for p in self.populations)
+
+    @property
+    def groups(self) -> list[list[int]]:
+        """Indices of the populations updated together (consecutive, same model)."""
+        return neuron_groups([p.neuron for p in self.populations])
 
     def slice(self, name: str) -> slice:
         """Where population `name` lies in the neuron vector."""
@@ -147,11 +197,27 @@ class Network(eqx.Module):
                 return inp
         raise KeyError(f"no input named {name!r}; have {[i.name for i in self.inputs]}")
 
+    def neuron_state(self, state: NetworkState, name: str) -> AbstractNeuronState:
+        """The state of population `name` (its part of its block), e.g. `.v` or the
+        adaptation variable of an adaptive model; works on batched states too (the
+        neuron axis is the last)."""
+        start = 0
+        for group, block in zip(self.groups, state.neurons, strict=True):
+            for i in group:
+                pop = self.populations[i]
+                if pop.name == name:
+                    if len(group) == 1:
+                        return block
+                    return jax.tree.map(lambda x, a=start, n=pop.n: x[..., a : a + n], block)
+                start += pop.n
+            start = 0
+        raise KeyError(f"no population named {name!r}; have {[p.name for p in self.populations]}")
+
     def time_constants_ms(self) -> list:
-        """All membrane and synaptic time constants (ms), for the dt check."""
-        taus = [p.neuron.tau_mem_ms for p in self.populations]
-        for proj in self.projections:
-            taus.extend(time_constants_ms(proj.synapse))
+        """All time constants of neurons, synapses and inputs (ms), for the dt check."""
+        taus = [t for p in self.populations for t in p.neuron.time_constants_ms()]
+        taus += [t for proj in self.projections for t in proj.synapse.time_constants_ms()]
+        taus += [t for inp in self.inputs for t in inp.time_constants_ms()]
         return taus
 
     def constrained(self) -> Network:
@@ -161,174 +227,276 @@ class Network(eqx.Module):
         )
 
 
-def init_state(network: Network, *, v0_mv: ArrayLike | None = None, dtype=None) -> NetworkState:
-    """The resting state: V = v_rest (or `v0_mv`), no refractoriness, no synaptic input.
+def _delay_buffers(network: Network, dt_ms: float, dtype) -> dict[str, Array]:
+    buffers = {}
+    for proj in network.projections:
+        steps = proj.delay_steps(dt_ms)
+        if proj.per_synapse_delays:
+            if not is_concrete(steps):
+                raise ValueError(
+                    f"projection {proj.name}: per-synapse delays must be concrete when the "
+                    "state is made (they size its buffer)"
+                )
+            n_slots = int(np.max(np.asarray(steps), initial=0)) + 1
+            buffers[buffer_name(proj.name)] = jnp.zeros((n_slots, proj.n_post), dtype)
+        elif steps:
+            buffers[ring_name(proj.pre, steps)] = jnp.zeros((steps, proj.n_pre), dtype)
+    return buffers
+
+
+def init_state(
+    network: Network,
+    *,
+    dt_ms: float | None = None,
+    v0_mv: ArrayLike | None = None,
+    dtype=None,
+) -> NetworkState:
+    """The resting state: every neuron model's `init` (V = v_rest), no synaptic input,
+    nothing in flight.
 
     Args:
         network: the network.
-        v0_mv: initial potentials (mV), scalar or shape (N,); default each population's
-            `v_rest_mv`.
+        dt_ms: the step length the state will be simulated with (ms); required when a
+            projection has a delay, whose buffer it sizes.
+        v0_mv: initial potentials (mV), scalar or shape (N,); default each model's rest.
         dtype: float dtype of the state (default: JAX's default float).
+
+    Raises:
+        ValueError: bad `v0_mv`, or delays without `dt_ms`.
     """
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
     n = network.n_neurons
-    if v0_mv is None:
-        v = jnp.concatenate(
-            [
-                jnp.broadcast_to(jnp.asarray(p.neuron.v_rest_mv, dtype), (p.n,))
-                for p in network.populations
-            ]
-        )
-    else:
+    if v0_mv is not None:
         if jnp.shape(v0_mv) not in ((), (n,)):
             raise ValueError(f"v0_mv must be a scalar or have shape ({n},), got {jnp.shape(v0_mv)}")
         check_finite("v0_mv", v0_mv)
-        v = jnp.broadcast_to(jnp.asarray(v0_mv, dtype), (n,))
-    synapses = tuple(
-        None if isinstance(p.synapse, Delta) else jnp.zeros((p.n_post,), dtype)
-        for p in network.projections
-    )
+        v0 = jnp.broadcast_to(jnp.asarray(v0_mv, dtype), (n,))
+    neurons, start = [], 0
+    for group in network.groups:
+        pops = [network.populations[i] for i in group]
+        sizes = [p.n for p in pops]
+        size = sum(sizes)
+        block = merge_neurons([p.neuron for p in pops], sizes).init(size, dtype)
+        if v0_mv is not None:
+            block = eqx.tree_at(lambda s: s.v, block, v0[start : start + size])
+        neurons.append(block)
+        start += size
+    if any(p.delay_ms is not None for p in network.projections):
+        if dt_ms is None:
+            raise ValueError(
+                "this network has synaptic delays: pass dt_ms to init_state, the step "
+                "length of the simulation, so that the delay buffers can be sized"
+            )
+        delays = _delay_buffers(network, float(dt_ms), dtype)
+    else:
+        delays = {}
     return NetworkState(
-        v=v,
-        refractory=jnp.zeros((n,), jnp.int32),
+        neurons=tuple(neurons),
         spikes=jnp.zeros((n,), dtype),
-        synapses=synapses,
+        synapses=tuple(p.synapse.init(p.n_post, dtype) for p in network.projections),
+        presynaptic=tuple(p.synapse.init_presynaptic(p.n_pre, dtype) for p in network.projections),
+        inputs=tuple(i.init(dtype) for i in network.inputs),
+        delays=delays,
         t=jnp.zeros((), jnp.int32),
     )
 
 
-def input_spikes(
-    network: Network, data_t: dict, key: PRNGKeyArray, t: Int[Array, ""], dt_ms: float, dtype
-) -> dict[str, Float[Array, " n"]]:
-    """The spikes of every spike input at step `t`.
+def stream(key_t: PRNGKeyArray, name: str) -> PRNGKeyArray:
+    """The key of input `name` at a step: `fold_in(key_t, crc32(name))`, so an input's
+    random stream depends on its name only, not on which other inputs the network has
+    or their order."""
+    return jr.fold_in(key_t, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
-    Input `name` draws from `fold_in(fold_in(key, t), crc32(name))`: its stream depends on
-    its name only, not on which other inputs the network has or their order."""
-    k_t = jr.fold_in(key, t)
-    return {
-        inp.name: inp.spikes(data_t.get(inp.name), jr.fold_in(k_t, _stream(inp.name)), dt_ms, dtype)
-        for inp in network.inputs
-        if isinstance(inp, AbstractSpikeInput)
+
+def _concat_inputs(parts: list[NeuronInput | None], sizes: list[int], dtype) -> NeuronInput:
+    """One `NeuronInput` for a block of populations (None fields filled with zeros
+    where another population of the block has that kind of input)."""
+    if len(parts) == 1:
+        return parts[0] if parts[0] is not None else NeuronInput()
+    fields = {}
+    for name in ("current_mv", "conductance", "conductance_reversal_mv", "jump_mv", "noise_mv"):
+        values = [None if p is None else getattr(p, name) for p in parts]
+        if all(v is None for v in values):
+            fields[name] = None
+        else:
+            fields[name] = jnp.concatenate(
+                [
+                    jnp.zeros((n,), dtype) if v is None else v.astype(dtype)
+                    for v, n in zip(values, sizes, strict=True)
+                ]
+            )
+    return NeuronInput(**fields)
+
+
+class Prepared(eqx.Module):
+    """A network made ready for stepping with a given dt: the merged neuron models, the
+    virtual layouts of per-synapse delays, which projections share a signal. Built once
+    per simulation (outside the scan, so its arrays are loop constants)."""
+
+    network: Network
+    dt_ms: float = eqx.field(static=True)
+    neurons: tuple[AbstractNeuron, ...]
+    delay_steps: tuple[Any, ...]
+    virtual: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, network: Network, dt_ms: float, n_slots: Mapping[str, int]) -> Prepared:
+        """Prepare `network` for steps of `dt_ms`; `n_slots` gives the rows of each
+        per-synapse delay buffer (from the state)."""
+        neurons = []
+        for group in network.groups:
+            pops = [network.populations[i] for i in group]
+            neurons.append(merge_neurons([p.neuron for p in pops], [p.n for p in pops]))
+        steps, virtual = [], []
+        for proj in network.projections:
+            d = proj.delay_steps(dt_ms)
+            steps.append(d)
+            if proj.per_synapse_delays:
+                virtual.append(
+                    proj.layout.delayed(proj.weights, d, n_slots[buffer_name(proj.name)])
+                )
+            else:
+                virtual.append(None)
+        return cls(network, dt_ms, tuple(neurons), tuple(steps), tuple(virtual))
+
+
+def prepare(network: Network, state: NetworkState, dt_ms: float) -> Prepared:
+    """`Prepared.of` with the buffer sizes read from `state`."""
+    n_slots = {name: buf.shape[-2] for name, buf in state.delays.items()}
+    return Prepared.of(network, dt_ms, n_slots)
+
+
+def step_prepared(
+    prepared: Prepared,
+    state: NetworkState,
+    data: Mapping[str, Array],
+    key: PRNGKeyArray,
+    weights: Sequence[Array] | None = None,
+) -> tuple[NetworkState, StepOutput]:
+    """One step of a prepared network (see `network_step`); `weights` replaces the
+    projections' weights (one array per projection, e.g. the plastic weights of this
+    step)."""
+    network, dt_ms = prepared.network, prepared.dt_ms
+    projections = network.projections
+    dtype = state.spikes.dtype
+    weights = [p.weights for p in projections] if weights is None else list(weights)
+    k_t = jr.fold_in(key, state.t)
+    slices = {p.name: network.slice(p.name) for p in network.populations}
+    v_all = state.v
+    # 1. input spikes of this step, and the presynaptic spikes of every source
+    sources = {
+        inp.name: inp.spikes(data.get(inp.name), stream(k_t, inp.name), dt_ms, dtype)
+        for inp in network.spike_inputs
     }
-
-
-def _stream(name: str) -> int:
-    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+    sources |= {name: state.spikes[sl] for name, sl in slices.items()}
+    # 2. delays, presynaptic stages, propagation, postsynaptic stages
+    delays = dict(state.delays)
+    arrivals, signals, signal_keys, presynaptic = [], [], [], []
+    for i, (proj, steps) in enumerate(zip(projections, prepared.delay_steps, strict=True)):
+        s = sources[proj.pre]
+        if not proj.per_synapse_delays and steps:
+            name = ring_name(proj.pre, steps)
+            if name not in sources:  # one ring per source and delay, read once
+                delays[name], sources[name] = ring_exchange(delays[name], state.t, s)
+            s = sources[name]
+            base = name
+        else:
+            base = proj.pre
+        arrivals.append(s)
+        pre_state, signal = proj.synapse.presynaptic(state.presynaptic[i], s, dt_ms=dt_ms)
+        presynaptic.append(pre_state)
+        signals.append(signal)
+        signal_keys.append(base if pre_state is None else (base, i))
+    groups: dict[tuple, list[int]] = {}
+    for i, proj in enumerate(projections):
+        groups.setdefault((signal_keys[i], proj.propagation), []).append(i)
+    drives: list = [None] * len(projections)
+    for (_, propagation), members in groups.items():
+        # per-synapse delays act on their virtual layout (never plastic: see jaxsnn.plasticity)
+        ws = [
+            weights[i] if prepared.virtual[i] is None else prepared.virtual[i][0] for i in members
+        ]
+        lays = [
+            projections[i].layout if prepared.virtual[i] is None else prepared.virtual[i][1]
+            for i in members
+        ]
+        for i, d in zip(members, propagation.drives(ws, lays, signals[members[0]]), strict=True):
+            drives[i] = d
+    effects: dict[str, list[NeuronInput]] = {name: [] for name in slices}
+    synapses = []
+    for i, proj in enumerate(projections):
+        d = drives[i].astype(dtype)
+        if prepared.virtual[i] is not None:
+            name = buffer_name(proj.name)
+            delays[name], d = buffer_advance(delays[name], d)
+        syn_state, effect = proj.synapse.step(
+            state.synapses[i], d, v_all[slices[proj.post]], dt_ms=dt_ms
+        )
+        synapses.append(syn_state)
+        effects[proj.post].append(effect)
+    # 3. population inputs
+    input_states = list(state.inputs)
+    for j, inp in enumerate(network.inputs):
+        if isinstance(inp, AbstractPopulationInput):
+            input_states[j], effect = inp.step(
+                state.inputs[j],
+                data.get(inp.name),
+                stream(k_t, inp.name),
+                v_all[slices[inp.target]],
+                dt_ms=dt_ms,
+                dtype=dtype,
+            )
+            effects[inp.target].append(effect)
+    # 4. neuron models, one call per block
+    blocks, spikes, emitted = [], [], {}
+    for group, neuron, block in zip(network.groups, prepared.neurons, state.neurons, strict=True):
+        pops = [network.populations[i] for i in group]
+        parts = [
+            sum(effects[p.name][1:], effects[p.name][0]) if effects[p.name] else None for p in pops
+        ]
+        inp = _concat_inputs(parts, [p.n for p in pops], dtype)
+        block, s = neuron.step(block, inp, dt_ms=dt_ms)
+        blocks.append(block)
+        spikes.append(s)
+        start = 0
+        for p in pops:
+            emitted[p.name] = s if len(pops) == 1 else s[start : start + p.n]
+            start += p.n
+    new_state = NetworkState(
+        neurons=tuple(blocks),
+        spikes=spikes[0] if len(spikes) == 1 else jnp.concatenate(spikes),
+        synapses=tuple(synapses),
+        presynaptic=tuple(presynaptic),
+        inputs=tuple(input_states),
+        delays=delays,
+        t=state.t + 1,
+        plasticity=state.plasticity,
+    )
+    return new_state, StepOutput(tuple(arrivals), emitted)
 
 
 def network_step(
     network: Network,
     state: NetworkState,
-    data_t: dict[str, Array],
+    data_t: Mapping[str, Array],
     *,
     dt_ms: float,
     key: PRNGKeyArray,
-) -> tuple[NetworkState, dict[str, Float[Array, " n"]]]:
+) -> tuple[NetworkState, StepOutput]:
     """Advance the network by one step of `dt_ms` (order of operations: module docstring).
+
+    `simulate` runs this step in one `lax.scan`; call it yourself to write your own loop.
 
     Args:
         network: the network (constants and weights, closed over by the scan).
         state: the current state.
-        data_t: this step's row of each user-given input (name -> (n,) array).
+        data_t: this step's data of each user-given input (name -> the constant, or row
+            t of the time series).
         dt_ms: step length (ms).
         key: the simulation key (the step draws from `fold_in(key, state.t)`).
 
     Returns:
-        `(new_state, sources)` where `sources` maps every input and population name to the
-        spikes it emitted at this step (the presynaptic activity that plasticity rules see
-        is `sources[pre]` for input projections and the previous step's spikes otherwise).
+        `(new_state, output)`: `output.spikes` the spikes each population emitted in this
+        step, `output.arrivals` the spikes that reached each projection's synapses.
     """
-    dtype = state.v.dtype
-    n = network.n_neurons
-    sources = input_spikes(network, data_t, key, state.t, dt_ms, dtype)
-    slices = {p.name: network.slice(p.name) for p in network.populations}
-    jump = jnp.zeros((n,), dtype)
-    current = jnp.zeros((n,), dtype)
-    g = jnp.zeros((n,), dtype) if _has_conductance(network) else None
-    g_e = jnp.zeros((n,), dtype) if g is not None else None
-    synapses = []
-    presynaptic = {
-        name: sources[name] if name in sources else state.spikes[slices[name]]
-        for name in {proj.pre for proj in network.projections}
-    }
-    for proj, x, d in zip(
-        network.projections, state.synapses, drives(network.projections, presynaptic), strict=True
-    ):
-        d = d.astype(dtype)
-        post = slices[proj.post]
-        if isinstance(proj.synapse, Delta):
-            jump = jump.at[post].add(d)
-        else:
-            x = x * proj.synapse.decay(dt_ms) + d
-            if isinstance(proj.synapse, ExpCurrent):
-                current = current.at[post].add(x)
-            elif isinstance(proj.synapse, ExpConductance):
-                g = g.at[post].add(x)
-                g_e = g_e.at[post].add(x * proj.synapse.e_rev_mv)
-            else:
-                raise TypeError(f"unknown synapse {type(proj.synapse).__name__}")
-        synapses.append(x)
-    for inp in network.inputs:
-        if isinstance(inp, CurrentInput):
-            current = current.at[slices[inp.target]].add(inp.current(data_t.get(inp.name), dtype))
-    vs, refs, spikes = [], [], []
-    for neuron, pops in _neuron_groups(network.populations):
-        sl = slice(slices[pops[0].name].start, slices[pops[-1].name].stop)
-        v, r, s = lif_update(
-            neuron,
-            state.v[sl],
-            state.refractory[sl],
-            dt_ms=dt_ms,
-            i_mv=current[sl],
-            g=None if g is None else g[sl],
-            g_e_mv=None if g_e is None else g_e[sl],
-            jump_mv=jump[sl],
-        )
-        vs.append(v)
-        refs.append(r)
-        spikes.append(s)
-        for pop in pops:
-            start = slices[pop.name].start - sl.start
-            sources[pop.name] = s[start : start + pop.n]
-    new_state = NetworkState(
-        v=_cat(vs),
-        refractory=_cat(refs),
-        spikes=_cat(spikes),
-        synapses=tuple(synapses),
-        t=state.t + 1,
-    )
-    return new_state, sources
-
-
-def _cat(parts: list[Array]) -> Array:
-    return parts[0] if len(parts) == 1 else jnp.concatenate(parts)
-
-
-def _has_conductance(network: Network) -> bool:
-    return any(isinstance(p.synapse, ExpConductance) for p in network.projections)
-
-
-def _neuron_groups(populations) -> list[tuple[LIF, list[Population]]]:
-    """Consecutive populations with identical (constant) neuron parameters, merged: one
-    update over their joint slice instead of slicing and concatenating per population
-    (E and I of the standard networks share one LIF)."""
-    groups: list[tuple[LIF, list[Population]]] = []
-    for pop in populations:
-        if groups and _same_constants(groups[-1][0], pop.neuron):
-            groups[-1][1].append(pop)
-        else:
-            groups.append((pop.neuron, [pop]))
-    return groups
-
-
-def _same_constants(a, b) -> bool:
-    """a == b for modules whose leaves are Python scalars (arrays, possibly traced, are
-    never merged)."""
-    leaves_a, tree_a = jax.tree.flatten(a)
-    leaves_b, tree_b = jax.tree.flatten(b)
-    scalars = (bool, int, float)
-    return (
-        tree_a == tree_b
-        and all(isinstance(x, scalars) for x in leaves_a + leaves_b)
-        and all(x == y for x, y in zip(leaves_a, leaves_b, strict=True))
-    )
+    return step_prepared(prepare(network, state, dt_ms), state, data_t, key)

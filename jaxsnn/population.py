@@ -1,4 +1,4 @@
-"""A population: a named group of identical LIF neurons, optionally obeying Dale's law."""
+"""A population: a named group of neurons of one model, optionally obeying Dale's law."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ from typing import Literal
 import equinox as eqx
 
 from ._checks import check_int
-from .neuron import LIF
+from .neurons.abstract import AbstractNeuron
+from .neurons.lif import LIF
 
 Dale = Literal["excitatory", "inhibitory"]
 
 
 class Population(eqx.Module):
-    """A named group of `n` LIF neurons.
+    """A named group of `n` neurons sharing one model (LIF by default).
 
     Attributes:
         name: unique name inside a network.
         n: number of neurons.
-        neuron: the neurons' parameters (shared by the group).
+        neuron: the neuron model and its parameters (shared by the group; a parameter may
+            be an (n,) array for per-neuron values).
         dale: "excitatory" (all outgoing weights >= 0), "inhibitory" (all <= 0 for delta and
             current synapses; conductance weights are >= 0 and inhibit through their
             reversal potential) or None (no sign constraint).
@@ -26,7 +28,7 @@ class Population(eqx.Module):
 
     name: str = eqx.field(static=True)
     n: int = eqx.field(static=True)
-    neuron: LIF = LIF()
+    neuron: AbstractNeuron = LIF()
     dale: Dale | None = eqx.field(default=None, static=True)
 
     def __check_init__(self):
@@ -37,8 +39,11 @@ class Population(eqx.Module):
             raise ValueError(
                 f"Population.dale must be 'excitatory', 'inhibitory' or None, got {self.dale!r}"
             )
-        if not isinstance(self.neuron, LIF):
-            raise ValueError(f"Population.neuron must be a LIF, got {type(self.neuron).__name__}")
+        if not isinstance(self.neuron, AbstractNeuron):
+            raise ValueError(
+                f"Population.neuron must be a neuron model (an AbstractNeuron), got "
+                f"{type(self.neuron).__name__}"
+            )
 
     @property
     def sign(self) -> int:

@@ -1,12 +1,18 @@
 """Projections: the synapses from one source (population or spike input) to a population.
 
 `connect(pre, post, connectivity, init, synapse, key=...)` draws the synapses and their
-weights and returns a `Projection`. Weights are stored either
+weights and returns a `Projection`: the weights, where the synapses are (`layout`, see
+`jaxsnn.layout`), the synapse model, how spikes are propagated and, optionally, a
+transmission delay.
 
-- dense: `weights` of shape (n_pre, n_post) with a boolean `mask` of existing synapses, or
-- sparse (ELL, row per presynaptic neuron): `weights` and `targets` of shape (n_pre, k),
-  k the largest out-degree; `targets[i, m]` is the postsynaptic index of synapse m of
-  neuron i, and padding slots hold `n_post` (dropped) with weight 0.
+Delays (`delay_ms`): a spike is delivered round(delay_ms / dt) steps later than without
+a delay. Without one, input spikes drawn at step t act at step t and a population's
+spikes emitted at step t act at step t + 1 (the step in which a neuron fires ends before
+its spike can act), as in Brian2, whose `delay` is the same extra delay. A delay is one
+number for the whole projection or an array shaped like the weights (one per synapse;
+entries of absent synapses are ignored). Delays are rounded to whole steps of the dt
+given to `simulate` (as Brian2 and NEST do), so the buffers that hold spikes in flight
+(`NetworkState.delays`) are sized from the largest delay when the state is made.
 
 Only existing synapses carry weight; `Projection.constrained()` re-imposes that and
 Dale's law after an optimiser update.
@@ -14,7 +20,6 @@ Dale's law after an optimiser update.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import equinox as eqx
@@ -23,13 +28,15 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from ._checks import check_finite
+from ._checks import check_finite, check_nonnegative, is_concrete
 from .connectivity import AbstractConnectivity
 from .initializers import AbstractInitializer, Constant
-from .inputs import AbstractSpikeInput
+from .inputs.abstract import AbstractSpikeInput
+from .layout import AbstractLayout, DenseLayout, SparseLayout
 from .population import Population
 from .propagation import AbstractPropagation, Dense, Event
-from .synapse import AbstractSynapse, Delta, ExpConductance
+from .synapses.abstract import AbstractSynapse
+from .synapses.delta import Delta
 
 Layout = Literal["auto", "dense", "sparse"]
 
@@ -40,69 +47,116 @@ class Projection(eqx.Module):
     Attributes:
         pre: name of the presynaptic population or spike input.
         post: name of the postsynaptic population.
-        n_pre: number of presynaptic neurons/channels.
-        n_post: number of postsynaptic neurons.
-        synapse: `Delta()`, `ExpCurrent(tau_ms)` or `ExpConductance(tau_ms, e_rev_mv)`.
-        weights: (n_pre, n_post) dense or (n_pre, k) sparse; mV for delta/current
-            synapses, conductance increments (units of leak conductance) for COBA.
-        targets: (n_pre, k) int32 postsynaptic indices for sparse storage, else None.
-        mask: (n_pre, n_post) bool of existing synapses for dense storage, else None.
-        sign: +1 weights must be >= 0, -1 must be <= 0, 0 unconstrained (Dale's law).
+        synapse: the synapse model (`Delta()`, `ExpCurrent(tau_ms)`, ...).
+        weights: shaped like the layout ((n_pre, n_post) dense or (n_pre, k) sparse); mV
+            for delta/current synapses, conductance increments (units of the leak
+            conductance) for conductance synapses.
+        layout: where the synapses are (`DenseLayout` or `SparseLayout`).
         propagation: how spikes are propagated (`Dense()`, `Scatter()`, `Event()`).
+        sign: +1 weights must be >= 0, -1 must be <= 0, 0 unconstrained (Dale's law).
+        delay_ms: transmission delay (ms; module docstring): None (none), a number for the
+            whole projection, or an array shaped like the weights (per synapse).
     """
 
     pre: str = eqx.field(static=True)
     post: str = eqx.field(static=True)
-    n_pre: int = eqx.field(static=True)
-    n_post: int = eqx.field(static=True)
     synapse: AbstractSynapse
     weights: Float[Array, "n_pre k"]
-    targets: Int[Array, "n_pre k"] | None
-    mask: Bool[Array, "n_pre n_post"] | None
-    sign: int = eqx.field(static=True)
+    layout: AbstractLayout
     propagation: AbstractPropagation
+    sign: int = eqx.field(default=0, static=True)
+    delay_ms: float | Float[Array, "n_pre k"] | None = None
 
     def __check_init__(self):
-        expected = (self.n_pre, self.n_post) if self.targets is None else self.targets.shape
-        if self.weights.shape != tuple(expected):
+        if not isinstance(self.layout, AbstractLayout):
             raise ValueError(
-                f"projection {self.pre}->{self.post}: weights must have shape {tuple(expected)}, "
-                f"got {self.weights.shape}"
+                f"projection {self.name}: layout must be a layout, got {self.layout!r}"
             )
-        check_finite(f"projection {self.pre}->{self.post} weights", self.weights)
-        self.propagation.check_layout(self)
+        if tuple(self.weights.shape) != tuple(self.layout.shape):
+            raise ValueError(
+                f"projection {self.name}: weights must have shape {tuple(self.layout.shape)}, "
+                f"got {tuple(self.weights.shape)}"
+            )
+        check_finite(f"projection {self.name} weights", self.weights)
+        if not isinstance(self.propagation, AbstractPropagation):
+            raise ValueError(
+                f"propagation must be Dense(), Scatter(), Event() or None, got {self.propagation!r}"
+            )
+        self.propagation.check_layout(self.layout, self.name)
+        if self.delay_ms is not None:
+            check_nonnegative(f"projection {self.name} delay_ms", self.delay_ms)
+            if jnp.ndim(self.delay_ms) and jnp.shape(self.delay_ms) != self.weights.shape:
+                raise ValueError(
+                    f"projection {self.name}: per-synapse delay_ms must be shaped like the "
+                    f"weights {tuple(self.weights.shape)}, got {jnp.shape(self.delay_ms)}"
+                )
+
+    @property
+    def name(self) -> str:
+        """ "pre->post"."""
+        return f"{self.pre}->{self.post}"
+
+    @property
+    def n_pre(self) -> int:
+        return self.layout.n_pre
+
+    @property
+    def n_post(self) -> int:
+        return self.layout.n_post
+
+    @property
+    def targets(self) -> Int[Array, "n_pre k"] | None:
+        """ELL targets (sparse storage) or None."""
+        return self.layout.targets
+
+    @property
+    def mask(self) -> Bool[Array, "n_pre n_post"] | None:
+        """Mask of existing synapses (dense storage) or None."""
+        return self.layout.mask
 
     @property
     def is_sparse(self) -> bool:
-        return self.targets is not None
+        return self.layout.targets is not None
 
     @property
     def n_synapses(self) -> int:
         """Number of existing synapses."""
-        if self.targets is None:
-            return int(np.asarray(self.mask).sum())
-        return int((np.asarray(self.targets) < self.n_post).sum())
+        return self.layout.n_synapses
+
+    @property
+    def per_synapse_delays(self) -> bool:
+        """True when `delay_ms` is an array (one delay per synapse)."""
+        return self.delay_ms is not None and jnp.ndim(self.delay_ms) > 0
+
+    def delay_steps(self, dt_ms: float) -> int | Int[Array, "n_pre k"]:
+        """The delay in whole steps of `dt_ms`: round(delay_ms / dt_ms) (0 without a delay;
+        an int for a uniform delay, an int32 array shaped like the weights per synapse,
+        0 on absent synapses)."""
+        if self.delay_ms is None:
+            return 0
+        if not self.per_synapse_delays:
+            if is_concrete(self.delay_ms):
+                return int(np.round(float(self.delay_ms) / dt_ms))
+            raise ValueError(
+                f"projection {self.name}: a uniform delay_ms must be a concrete number "
+                "(it sizes the spike buffer); use a per-synapse array to vary it"
+            )
+        steps = jnp.round(jnp.asarray(self.delay_ms) / dt_ms).astype(jnp.int32)
+        return jnp.where(self.layout.exists(), steps, 0)
 
     def drive(self, s_pre: Float[Array, " n_pre"]) -> Float[Array, " n_post"]:
-        """`Σ_i w_ij · s_i` for each postsynaptic neuron j."""
-        return self.propagation(self, s_pre)
+        """`Σ_i w_ij · s_i` for each postsynaptic neuron j (no delay, no presynaptic
+        synapse stage)."""
+        return self.propagation(self.weights, self.layout, s_pre)
 
     def dense_weights(self) -> Float[Array, "n_pre n_post"]:
         """The weights as a dense (n_pre, n_post) matrix (zeros where no synapse)."""
-        if self.targets is None:
-            return self.weights
-        rows = jnp.broadcast_to(jnp.arange(self.n_pre)[:, None], self.targets.shape)
-        dense = jnp.zeros((self.n_pre, self.n_post), self.weights.dtype)
-        return dense.at[rows, self.targets].add(self.weights, mode="drop")
+        return self.layout.dense(self.weights)
 
     def constrained(self) -> Projection:
         """This projection with weights zeroed where there is no synapse and clipped to
         the sign Dale's law allows. Call after an optimiser update."""
-        w = self.weights
-        if self.mask is not None:
-            w = jnp.where(self.mask, w, 0.0)
-        else:
-            w = jnp.where(self.targets < self.n_post, w, 0.0)
+        w = jnp.where(self.layout.exists(), self.weights, 0.0)
         if self.sign > 0:
             w = jnp.maximum(w, 0.0)
         elif self.sign < 0:
@@ -117,22 +171,51 @@ class Projection(eqx.Module):
         """
         if jnp.shape(weights) != self.weights.shape:
             raise ValueError(
-                f"projection {self.pre}->{self.post}: new weights must have shape "
+                f"projection {self.name}: new weights must have shape "
                 f"{self.weights.shape}, got {jnp.shape(weights)}"
             )
         return eqx.tree_at(lambda p: p.weights, self, weights)
 
+    def with_delays(self, delay_ms: float | Float[Array, "n_pre k"] | None) -> Projection:
+        """A copy with another delay (a number, a per-synapse array shaped like the
+        weights, or None)."""
+        return Projection(
+            self.pre,
+            self.post,
+            self.synapse,
+            self.weights,
+            self.layout,
+            self.propagation,
+            self.sign,
+            delay_ms,
+        )
 
-def _ell(pre: np.ndarray, post: np.ndarray, w: np.ndarray, n_pre: int, n_post: int):
+
+def _ell(pre: np.ndarray, post: np.ndarray, values: list[np.ndarray], n_pre: int, n_post: int):
+    """ELL targets and the per-synapse `values` arrays laid out in its slots."""
     counts = np.bincount(pre, minlength=n_pre)
     k = max(int(counts.max(initial=0)), 1)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     slot = np.arange(pre.size) - starts[pre]
     targets = np.full((n_pre, k), n_post, np.int32)
-    weights = np.zeros((n_pre, k), w.dtype)
     targets[pre, slot] = post
-    weights[pre, slot] = w
-    return targets, weights
+    out = []
+    for v in values:
+        arr = np.zeros((n_pre, k), v.dtype)
+        arr[pre, slot] = v
+        out.append(arr)
+    return targets, out
+
+
+def _dense(pre: np.ndarray, post: np.ndarray, values: list[np.ndarray], n_pre: int, n_post: int):
+    mask = np.zeros((n_pre, n_post), bool)
+    mask[pre, post] = True
+    out = []
+    for v in values:
+        arr = np.zeros((n_pre, n_post), v.dtype)
+        arr[pre, post] = v
+        out.append(arr)
+    return mask, out
 
 
 def connect(
@@ -146,22 +229,24 @@ def connect(
     scale: float = 1.0,
     layout: Layout = "auto",
     propagation: AbstractPropagation | None = None,
+    delay_ms: float | AbstractInitializer | None = None,
     dtype=None,
 ) -> Projection:
     """Draw the synapses from `pre` to `post` and their weights.
 
     Weights are `scale · init(...)`; when `pre` obeys Dale's law as "inhibitory" and the
-    synapse is a delta or current synapse, they are negated (so `init` and `scale` give
-    magnitudes). Weights fixed by the connectivity (`FromMatrix`, `FromPairs` with values)
-    are taken as given and must already respect Dale's law.
+    synapse's weights carry the sign of its effect (delta, current), they are negated (so
+    `init` and `scale` give magnitudes). Weights fixed by the connectivity (`FromMatrix`,
+    `FromPairs` with values) are taken as given and must already respect Dale's law.
 
     Args:
         pre: presynaptic population or spike input.
         post: postsynaptic population.
         connectivity: e.g. `FixedProbability(0.1)`, `FixedInDegree(80)`, `SmallWorld(10, 0.1)`.
         init: weight initialiser (magnitudes), e.g. `AbsNormal(0.1, 0.05)`.
-        synapse: `Delta()`, `ExpCurrent(tau_ms)`, `ExpConductance(tau_ms, e_rev_mv)`.
-        key: PRNG key for the connectivity and the weights.
+        synapse: the synapse model, e.g. `Delta()`, `ExpCurrent(tau_ms)`,
+            `ExpConductance(tau_ms, e_rev_mv)`, `DualExponential(...)`, `NMDA()`.
+        key: PRNG key for the connectivity, the weights and drawn delays.
         scale: multiplies the drawn weights (> 0 for Dale populations).
         layout: "dense", "sparse" or "auto" (dense when at least 20 % of the pairs are
             connected or the matrix has at most 65 536 entries).
@@ -171,6 +256,9 @@ def connect(
             (small or densely connected layers, where one matmul beats gathering rows).
             `Scatter()` needs sparse storage, `Dense()` dense storage; `Event()` runs on
             both.
+        delay_ms: transmission delay (module docstring): None, one number (ms) for the
+            projection, or an initialiser that draws one delay (ms) per synapse, e.g.
+            `Uniform(0.5, 2.0)`.
         dtype: weight dtype (default float).
 
     Returns:
@@ -185,95 +273,66 @@ def connect(
         raise ValueError(f"pre must be a Population or a spike input, got {type(pre).__name__}")
     if layout not in ("auto", "dense", "sparse"):
         raise ValueError(f"layout must be 'auto', 'dense' or 'sparse', got {layout!r}")
+    if propagation is not None and not isinstance(propagation, AbstractPropagation):
+        raise ValueError(
+            f"propagation must be Dense(), Scatter(), Event() or None, got {propagation!r}"
+        )
     check_finite("scale", scale)
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
-    conductance = isinstance(synapse, ExpConductance)
     dale = pre.sign if isinstance(pre, Population) else 0
     if dale and not scale > 0:
         raise ValueError(f"scale must be > 0 for Dale population '{pre.name}', got {scale}")
-    sign = 1 if conductance else dale
-    k_conn, k_w = jax.random.split(key)
+    sign = synapse.weight_sign(dale)
+    k_conn, k_w = jax.random.split(key)  # as before delays existed: same key, same network
+    k_delay = jax.random.fold_in(key, 2)
     same = pre is post or (isinstance(pre, Population) and pre.name == post.name)
     pre_idx, post_idx = connectivity.pairs(k_conn, pre.n, post.n, same=same)
     given = connectivity.weights()
     if given is None:
         w = np.asarray(init(k_w, int(pre_idx.size), dtype), dtype=np.float64) * scale
-        if dale < 0 and not conductance:
+        if dale < 0 and sign < 0:
             w = -w
     else:
         w = np.asarray(given, dtype=np.float64)
     if sign > 0 and np.any(w < 0) or sign < 0 and np.any(w > 0):
-        what = "conductance weights" if conductance else f"weights from {pre.dale} '{pre.name}'"
+        what = (
+            f"weights of a {type(synapse).__name__} synapse"
+            if sign != dale
+            else f"weights from {pre.dale} '{pre.name}'"
+        )
         bound = ">= 0" if sign > 0 else "<= 0"
         raise ValueError(
             f"{what} must be {bound} (Dale's law); found {int(np.sum(w * sign < 0))} violating"
         )
+    values = [w.astype(dtype)]
+    uniform_delay = None
+    if isinstance(delay_ms, AbstractInitializer):
+        drawn = np.asarray(delay_ms(k_delay, int(pre_idx.size), dtype), dtype=np.float64)
+        check_nonnegative(f"projection {pre.name}->{post.name} delay_ms", drawn)
+        values.append(drawn.astype(dtype))
+    elif delay_ms is not None:
+        check_nonnegative(f"projection {pre.name}->{post.name} delay_ms", delay_ms)
+        uniform_delay = float(delay_ms)
     n_pairs = pre.n * post.n
     dense = layout == "dense" or (
         layout == "auto" and (n_pairs <= 65536 or pre_idx.size >= 0.2 * n_pairs)
     )
-    w = w.astype(dtype)
-    if propagation is not None and not isinstance(propagation, AbstractPropagation):
-        raise ValueError(
-            f"propagation must be Dense(), Scatter(), Event() or None, got {propagation!r}"
-        )
     if dense:
-        matrix = np.zeros((pre.n, post.n), dtype)
-        mask = np.zeros((pre.n, post.n), bool)
-        matrix[pre_idx, post_idx] = w
-        mask[pre_idx, post_idx] = True
-        return Projection(
-            pre.name,
-            post.name,
-            pre.n,
-            post.n,
-            synapse,
-            jnp.asarray(matrix),
-            None,
-            jnp.asarray(mask),
-            sign,
-            Dense() if propagation is None else propagation,
-        )
-    targets, weights = _ell(pre_idx, post_idx, w, pre.n, post.n)
+        mask, arrays = _dense(pre_idx, post_idx, values, pre.n, post.n)
+        storage: AbstractLayout = DenseLayout(pre.n, post.n, jnp.asarray(mask))
+        default = Dense()
+    else:
+        targets, arrays = _ell(pre_idx, post_idx, values, pre.n, post.n)
+        storage = SparseLayout(pre.n, post.n, jnp.asarray(targets))
+        default = Event()
+    delays = jnp.asarray(arrays[1]) if len(arrays) > 1 else uniform_delay
     return Projection(
         pre.name,
         post.name,
-        pre.n,
-        post.n,
         synapse,
-        jnp.asarray(weights),
-        jnp.asarray(targets),
-        None,
+        jnp.asarray(arrays[0]),
+        storage,
+        default if propagation is None else propagation,
         sign,
-        Event() if propagation is None else propagation,
+        delays,
     )
-
-
-def drives(
-    projections: Sequence[Projection], presynaptic: Mapping[str, Float[Array, " n"]]
-) -> list[Float[Array, " n_post"]]:
-    """The drive `Σ_i w_ij · s_i` of every projection, given each source's spikes.
-
-    The `Event` projections of one source (with equal buckets) are computed together
-    from one event list (see `Event.drives`); every other projection by its own
-    propagation.
-
-    Args:
-        projections: the projections.
-        presynaptic: source name -> (n_pre,) spikes.
-
-    Returns:
-        The drives, in the order of `projections`.
-    """
-    out: list = [None] * len(projections)
-    groups: dict[tuple, list[int]] = {}
-    for i, proj in enumerate(projections):
-        if isinstance(proj.propagation, Event):
-            groups.setdefault((proj.pre, proj.propagation), []).append(i)
-        else:
-            out[i] = proj.drive(presynaptic[proj.pre])
-    for (pre, event), members in groups.items():
-        group = [projections[i] for i in members]
-        for i, d in zip(members, event.drives(group, presynaptic[pre]), strict=True):
-            out[i] = d
-    return out

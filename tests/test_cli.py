@@ -2,7 +2,6 @@
 learning switch, bad flags (exit status 2), and the `demo` subcommand."""
 
 import json
-import sys
 
 import pytest
 
@@ -74,12 +73,11 @@ def test_bad_sizes_exit_2(tmp_path, capsys):
     assert "--n-out" in capsys.readouterr().err
 
 
-def test_hebbian_without_its_module_exits_2(monkeypatch, tmp_path, capsys):
-    # hide jaxsnn.plasticity.decision_hebbian, as in an installation without it
-    monkeypatch.setitem(sys.modules, "jaxsnn.plasticity.decision_hebbian", None)
-    code = cli.main(["decide", "--learning", "hebbian", *TINY, "--out", str(tmp_path)])
-    assert code == 2
-    assert "train_hebbian" in capsys.readouterr().err
+def test_decide_with_hebbian_learning_runs(tmp_path, capsys):
+    argv = ["decide", "--learning", "hebbian", *TINY, "--steps", "1", "--trials", "10"]
+    assert cli.main([*argv, "--batch-size", "2", "--out", str(tmp_path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["learning"] == "hebbian" and summary["train_steps"] == 1
 
 
 def test_demo_is_still_a_subcommand():

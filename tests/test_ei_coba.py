@@ -12,7 +12,7 @@ import pytest
 
 from jaxsnn import Event, Record, Scatter, simulate
 from jaxsnn.models import build_ei_coba, ei_coba_state
-from jaxsnn.synapse import ExpConductance
+from jaxsnn.synapses import ExpConductance
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def test_equals_an_independent_numpy_simulation():
     net = build_ei_coba(jr.key(3), n, p=0.2)
     state = ei_coba_state(net, jr.key(4))
     _, rec = simulate(net, state, steps, dt_ms=0.1, record=Record(counts=True))
-    ours = np.concatenate([rec["counts"]["E"], rec["counts"]["I"]])
+    ours = np.concatenate([rec.counts["E"], rec.counts["I"]])
     w = _dense(net)
     ref = _numpy_reference().w2_numpy(w[:320], w[320:], np.asarray(state.v), steps)
     assert ref.sum() > 200  # the network fires
@@ -77,8 +77,8 @@ def test_event_equals_scatter_propagation():
     net_scatter = build_ei_coba(jr.key(5), 600, layout="sparse", propagation=Scatter())
     state = ei_coba_state(net_event, jr.key(6))
     record = Record(spikes=True)
-    a = simulate(net_event, state, 500, dt_ms=0.1, record=record)[1]["spikes"]
-    b = simulate(net_scatter, state, 500, dt_ms=0.1, record=record)[1]["spikes"]
+    a = simulate(net_event, state, 500, dt_ms=0.1, record=record)[1].spikes
+    b = simulate(net_scatter, state, 500, dt_ms=0.1, record=record)[1].spikes
     assert float(a["E"].sum()) > 0
     for name in ("E", "I"):
         np.testing.assert_array_equal(np.asarray(a[name]), np.asarray(b[name]))
@@ -111,5 +111,5 @@ def test_w2_mean_rate_matches_brian2():
     _, rec = jax.jit(lambda s: simulate(net, s, 10_000, dt_ms=0.1, record=Record(counts=True)))(
         state
     )
-    rate = (float(rec["counts"]["E"].sum()) + float(rec["counts"]["I"].sum())) / 4000
+    rate = (float(rec.counts["E"].sum()) + float(rec.counts["I"].sum())) / 4000
     assert 19.0 < rate < 24.0

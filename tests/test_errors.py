@@ -1,6 +1,7 @@
 """Bad input gets a ValueError that names the argument and the value."""
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
@@ -10,6 +11,7 @@ import jaxsnn as snn
 from jaxsnn.models import build_decision_1k
 
 NAN = float("nan")
+RUNTIME_ERRORS = (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
 
 
 # ----- construction: time constants, NaN, probabilities -------------------------------
@@ -106,14 +108,17 @@ def test_network_rejects_projection_built_for_other_sizes_and_bad_names():
 
 def test_projection_rejects_nan_and_mis_shaped_weights():
     proj = snn.connect(A, B, snn.AllToAll(), key=jr.key(0))
+    layout = snn.DenseLayout(4, 3, proj.mask)
     with pytest.raises(ValueError, match=r"weights must be finite"):
-        snn.Projection(
-            "A", "B", 4, 3, snn.Delta(), jnp.full((4, 3), jnp.nan), None, proj.mask, 0, snn.Dense()
-        )
+        snn.Projection("A", "B", snn.Delta(), jnp.full((4, 3), jnp.nan), layout, snn.Dense())
     with pytest.raises(ValueError, match=r"weights must have shape \(4, 3\), got \(3, 4\)"):
-        snn.Projection(
-            "A", "B", 4, 3, snn.Delta(), jnp.ones((3, 4)), None, proj.mask, 0, snn.Dense()
-        )
+        snn.Projection("A", "B", snn.Delta(), jnp.ones((3, 4)), layout, snn.Dense())
+    with pytest.raises(ValueError, match=r"Scatter\(\) propagation needs sparse weights"):
+        snn.Projection("A", "B", snn.Delta(), jnp.ones((4, 3)), layout, snn.Scatter())
+    with pytest.raises(ValueError, match=r"A->B delay_ms must be >= 0, got -1\.0"):
+        snn.Projection("A", "B", snn.Delta(), jnp.ones((4, 3)), layout, snn.Dense(), 0, -1.0)
+    with pytest.raises(ValueError, match=r"per-synapse delay_ms must be shaped like the weights"):
+        proj.with_delays(jnp.ones((3, 4)))
 
 
 # ----- simulate: dt, inputs, state -----------------------------------------------------
@@ -174,14 +179,25 @@ def test_dt_larger_than_a_tenth_of_the_smallest_time_constant():
         ({"s": jnp.zeros((10, 2)).at[3, 1].set(jnp.nan)}, r"inputs\['s'\] must be finite"),
         (
             {"s": jnp.zeros((10, 2)), "c": jnp.zeros((4, 10))},
-            r"inputs\['c'\] must have shape \(10, 4\) or \(10,\).*is time the first axis\?",
+            r"inputs\['c'\] must have shape \(10, 4\) or \(10, 1\) \(time first\), or \(\) "
+            r"or \(4,\) \(constant\); got \(4, 10\): is time the first axis\?",
         ),
-        ({"s": jnp.zeros((10, 2)), "c": jnp.full(10, jnp.nan)}, r"inputs\['c'\] must be finite"),
+        (
+            {"s": jnp.zeros((10, 2)), "c": jnp.zeros(10)},
+            r"got \(10,\): a time series shared by all channels has shape \(n_steps, 1\)",
+        ),
+        (
+            {"s": jnp.zeros((10, 2)), "c": jnp.full((10, 1), jnp.nan)},
+            r"inputs\['c'\] must be finite",
+        ),
+        ({"s": jnp.zeros((10, 2)), "c": jnp.full((), jnp.nan)}, r"inputs\['c'\] must be finite"),
         (
             {"s": jnp.zeros((10, 2)), "p": jnp.full((10, 2), 20_000.0)},
             r"PoissonInput 'p': rate_hz · dt_ms / 1000 must be a probability.*20000\.0",
         ),
-        ({"s": jnp.zeros((10, 2)), "p": jnp.full(10, -1.0)}, r"PoissonInput 'p'.*-1\.0"),
+        ({"s": jnp.zeros((10, 2)), "p": jnp.full((10, 1), -1.0)}, r"PoissonInput 'p'.*-1\.0"),
+        ({"s": jnp.zeros((10, 2)), "p": jnp.asarray(-1.0)}, r"PoissonInput 'p'.*-1\.0"),
+        ({"s": jnp.zeros((10, 2)), "c": jnp.zeros(4, jnp.complex64)}, r"must be numeric"),
         ({}, r"SpikeInput 's' needs data: inputs=\{'s': spikes\} of shape \(10, 2\)"),
         ({"s": jnp.zeros((10, 2)), "x": jnp.zeros(10)}, r"inputs has unknown name 'x'"),
     ],
@@ -213,7 +229,7 @@ def test_simulate_rejects_bad_state_steps_record_and_missing_key():
         _sim(record=snn.Record(voltages={"P": [0, 4]}))
     with pytest.raises(ValueError, match=r"Record\.spikes.*'Z'"):
         _sim(record=snn.Record(spikes="Z"))
-    with pytest.raises(ValueError, match=r"Poisson inputs: pass key="):
+    with pytest.raises(ValueError, match=r"random inputs \(PoissonInput 'p'\): pass key="):
         _sim(key=None)
     with pytest.raises(
         ValueError, match=r"v0_mv must be a scalar or have shape \(4,\), got \(3,\)"
@@ -223,13 +239,92 @@ def test_simulate_rejects_bad_state_steps_record_and_missing_key():
         snn.init_state(NET, v0_mv=jnp.full(4, jnp.nan))
 
 
-def test_nan_weights_set_after_construction_are_rejected_by_simulate():
-
+def test_nan_weights_and_potentials_are_rejected_at_run_time_also_under_jit():
+    """Weights set after construction (tree_at, optax) and states are checked inside the
+    compiled run (`eqx.error_if`), without copying them to the host on every call."""
     net = build_decision_1k(jr.key(0), n_exc=8, n_inh=2, n_in=2)
     w = net.projections[0].weights
     bad = eqx.tree_at(lambda n: n.projections[0].weights, net, w.at[0, 0].set(jnp.nan))
-    with pytest.raises(ValueError, match="E->E weights must be finite"):
-        snn.simulate(bad, snn.init_state(bad), 10, dt_ms=0.1, key=jr.key(0))
+    state = snn.init_state(net)
+
+    def run(n, st):
+        return snn.simulate(n, st, 10, dt_ms=0.1, key=jr.key(0), inputs={"in": 10.0})[0].v
+
+    with pytest.raises(eqx.EquinoxRuntimeError, match="E->E weights must be finite"):
+        run(bad, state)
+    # under jax.jit the message arrives inside XLA's runtime error (eqx.filter_jit keeps
+    # Equinox's own)
+    with pytest.raises(RUNTIME_ERRORS, match="E->E weights must be finite"):
+        jax.jit(run)(bad, state)
+    bad_state = eqx.tree_at(lambda s: s.neurons[0].v, state, state.neurons[0].v.at[3].set(jnp.inf))
+    with pytest.raises(RUNTIME_ERRORS, match=r"state\.v must be finite"):
+        eqx.filter_jit(run)(net, bad_state)
+    assert jnp.all(jnp.isfinite(jax.jit(run)(net, state)))
+
+
+def test_delays_need_dt_and_a_matching_state():
+    a, b = snn.Population("A", 4), snn.Population("B", 3)
+    proj = snn.connect(a, b, snn.AllToAll(), key=jr.key(0), delay_ms=1.0)
+    net = snn.Network([a, b], [proj])
+    with pytest.raises(ValueError, match=r"synaptic delays: pass dt_ms to init_state"):
+        snn.init_state(net)
+    state = snn.init_state(net, dt_ms=0.1)
+    with pytest.raises(ValueError, match=r"delay buffers \['A\+10'\] do not match .*\['A\+5'\]"):
+        snn.simulate(net, state, 10, dt_ms=0.2)
+    per_synapse = snn.connect(a, b, snn.AllToAll(), key=jr.key(0), delay_ms=snn.Uniform(0, 1))
+    net = snn.Network([a, b], [per_synapse])
+    state = snn.init_state(net, dt_ms=0.1)
+    longer = snn.Network([a, b], [per_synapse.with_delays(per_synapse.delay_ms + 1.0)])
+    with pytest.raises(ValueError, match=r"does not fit the state's buffer"):
+        snn.simulate(longer, state, 10, dt_ms=0.1)
+    with pytest.raises(ValueError, match=r"per-synapse delays; plasticity needs one arrival"):
+        snn.simulate(net, state, 10, dt_ms=0.1, plasticity=snn.Plasticity({("A", "B"): snn.STDP()}))
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: snn.Population("A", 3, neuron="LIF"), r"neuron model \(an AbstractNeuron\)"),
+        (lambda: snn.AdaptiveLIF(beta_mv=-1.0), r"beta_mv must be >= 0, got -1\.0"),
+        (lambda: snn.AdaptiveLIF(tau_adapt_ms=0.0), r"tau_adapt_ms must be > 0"),
+        (lambda: snn.AdEx(v_peak_mv=-60.0), r"AdEx\.v_peak_mv must be above v_t_mv"),
+        (lambda: snn.AdEx(delta_t_mv=0.0), r"AdEx\.delta_t_mv must be > 0"),
+        (lambda: snn.LeakyIntegrator(tau_mem_ms=-1.0), r"tau_mem_ms must be > 0"),
+        (lambda: snn.DualExponential(5.0, 1.0), r"tau_rise_ms must be < tau_decay_ms"),
+        (lambda: snn.DualExponential(1.0, 5.0, output="x"), r"output must be an output"),
+        (lambda: snn.NMDA(alpha_per_ms=0.0), r"NMDA\.alpha_per_ms must be > 0"),
+        (lambda: snn.MgBlock(mg_mm=-1.0), r"MgBlock\.mg_mm must be >= 0"),
+        (lambda: snn.WhiteNoise("n", "A", 3, sigma_mv=-1.0), r"sigma_mv must be >= 0"),
+        (lambda: snn.WhiteNoise("n", "A", 3, mean_mv=jnp.ones(2)), r"mean_mv must be a scalar"),
+        (lambda: snn.OrnsteinUhlenbeck("o", "A", 3, tau_ms=0.0), r"tau_ms must be > 0"),
+        (lambda: snn.PoissonDrive("d", "A", 3, 0), r"n_sources must be >= 1, got 0"),
+        (lambda: snn.PoissonDrive("d", "A", 3, 10, rate_hz=-1.0), r"rate_hz must be >= 0"),
+        (lambda: snn.PoissonDrive("d", "A", 3, 10, counts="poisson"), r"PoissonCounts\(\)"),
+        (lambda: snn.STDP(coincident_weight=2.0), r"coincident_weight must be a probability"),
+    ],
+)
+def test_new_models_reject_bad_values(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_noise_takes_no_data_and_drives_check_their_rates():
+    pop = snn.Population("A", 3)
+    net = snn.Network(
+        [pop],
+        [],
+        [
+            snn.WhiteNoise("n", "A", 3, 1.0),
+            snn.PoissonDrive("d", "A", 3, 10, counts=snn.BinomialCounts()),
+        ],
+    )
+    state = snn.init_state(net)
+    with pytest.raises(ValueError, match=r"WhiteNoise takes no data"):
+        snn.simulate(net, state, 10, dt_ms=0.1, key=jr.key(0), inputs={"n": jnp.ones(3)})
+    with pytest.raises(ValueError, match=r"PoissonDrive 'd': rates must be >= 0 .* <= 1\.0"):
+        snn.simulate(net, state, 10, dt_ms=0.1, key=jr.key(0), inputs={"d": 20_000.0})
+    with pytest.raises(ValueError, match=r"random inputs \(WhiteNoise 'n'\)"):
+        snn.simulate(net, state, 10, dt_ms=0.1)
 
 
 def test_poisson_stream_depends_on_input_name_not_position():
@@ -247,7 +342,7 @@ def test_poisson_stream_depends_on_input_name_not_position():
             dt_ms=0.1,
             key=jr.key(3),
             record=rec,
-        )[1]["v"]["P"]
+        )[1].v["P"]
         for inputs in ([a], [extra, a])
     ]
     np.testing.assert_array_equal(runs[0], runs[1])

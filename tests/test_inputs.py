@@ -33,7 +33,7 @@ def _input_spikes(inp, *, key=None, inputs=None, n_steps=T):
         inputs=inputs,
         record=snn.Record(spikes="R"),
     )
-    return np.asarray(rec["spikes"]["R"])
+    return np.asarray(rec.spikes["R"])
 
 
 def test_poisson_counts_are_binomial_and_channels_independent():
@@ -75,8 +75,8 @@ def test_poisson_same_key_same_spikes_and_rate_schedule_from_inputs():
     assert s[: T // 2].sum() == 0 and s[:, 1::2].sum() == 0
     n = (T // 2) * (N_IN // 2)
     assert abs(s.sum() - 0.1 * n) < 4.5 * math.sqrt(n * 0.1 * 0.9)
-    # A (T,) schedule is shared by every channel.
-    shared = np.where(np.arange(T) < T // 2, 0.0, 500.0).astype(np.float32)
+    # A (T, 1) schedule is shared by every channel.
+    shared = np.where(np.arange(T) < T // 2, 0.0, 500.0).astype(np.float32)[:, None]
     s = _input_spikes(inp, key=jr.key(1), inputs={"in": jnp.asarray(shared)})
     assert s[: T // 2].sum() == 0 and s[T // 2 :].sum() > 0
 
@@ -107,7 +107,7 @@ def test_current_input_constant_shared_and_per_neuron_schedules():
                 inputs=inputs,
                 record=snn.Record(voltages="A"),
             )
-            return np.asarray(rec["v"]["A"])
+            return np.asarray(rec.v["A"])
 
     def expected(current):  # current (steps, n)
         v, out = np.zeros(n), []
@@ -122,9 +122,50 @@ def test_current_input_constant_shared_and_per_neuron_schedules():
     np.testing.assert_allclose(const, expected(np.tile(amp, (steps, 1))), rtol=1e-12, atol=1e-12)
     shared = np.sin(np.arange(steps) / 10.0)
     with jax.enable_x64(True):
-        got = v_of(snn.CurrentInput("c", "A", n), {"c": jnp.asarray(shared)})
+        got = v_of(snn.CurrentInput("c", "A", n), {"c": jnp.asarray(shared)[:, None]})
     np.testing.assert_allclose(got, expected(np.tile(shared[:, None], (1, n))), atol=1e-12)
     per = np.random.default_rng(0).normal(size=(steps, n))
     with jax.enable_x64(True):
         got = v_of(snn.CurrentInput("c", "A", n, amplitude_mv=5.0), {"c": jnp.asarray(per)})
     np.testing.assert_allclose(got, expected(per), atol=1e-12)  # data replaces amplitude
+
+    # a constant per trial, () or (n,), replaces the amplitude too (no (T, n) array built)
+    with jax.enable_x64(True):
+        got = v_of(snn.CurrentInput("c", "A", n), {"c": jnp.asarray(amp)})
+        np.testing.assert_allclose(got, const, atol=1e-12)
+        got = v_of(snn.CurrentInput("c", "A", n), {"c": jnp.float64(2.0)})
+    np.testing.assert_allclose(got, expected(np.full((steps, n), 2.0)), atol=1e-12)
+
+
+def test_per_trial_rates_are_data_a_constant_equals_its_time_series():
+    """Rates passed as a constant (n,) draw exactly what the same rates repeated over time
+    (T, n) draw, and what the input's own `rate_hz` field draws: the data replaces it."""
+    rates = jnp.linspace(20.0, 400.0, N_IN)
+    inp = snn.PoissonInput("in", N_IN, rate_hz=0.0)
+    key = jr.key(4)
+    fixed = _input_spikes(inp, key=key, inputs={"in": rates}, n_steps=300)
+    series = _input_spikes(
+        inp, key=key, inputs={"in": jnp.broadcast_to(rates, (300, N_IN))}, n_steps=300
+    )
+    field = _input_spikes(snn.PoissonInput("in", N_IN, rate_hz=rates), key=key, n_steps=300)
+    assert fixed.sum() > 0
+    np.testing.assert_array_equal(fixed, series)
+    np.testing.assert_array_equal(fixed, field)
+
+
+def test_vmap_over_per_trial_rates_equals_a_stack_of_trials():
+    net = _relay(snn.PoissonInput("in", 10, rate_hz=0.0))
+    rates = jnp.stack([jnp.full((10,), 50.0), jnp.full((10,), 500.0), jnp.zeros(10)])
+    keys = jr.split(jr.key(5), 3)
+
+    def trial(r, k):
+        _, rec = snn.simulate(
+            net, snn.init_state(net), 200, dt_ms=DT, key=k, inputs={"in": r},
+            record=snn.Record(counts="R"),
+        )  # fmt: skip
+        return rec.counts["R"]
+
+    batched = jax.jit(jax.vmap(trial))(rates, keys)
+    for i in range(3):
+        np.testing.assert_array_equal(batched[i], trial(rates[i], keys[i]))
+    assert batched[2].sum() == 0 and batched[1].sum() > batched[0].sum()

@@ -9,7 +9,24 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import jaxsnn as snn
-from jaxsnn.neuron import lif_update
+from jaxsnn.neurons import LIFState
+
+
+def lif_update(neuron, v, refractory, *, dt_ms, i_mv=None, g=None, g_e_mv=None, jump_mv=None):
+    """One `LIF.step` from potentials, refractory counters and input terms."""
+
+    def full(x):
+        return None if x is None else jnp.broadcast_to(jnp.asarray(x, v.dtype), v.shape)
+
+    inp = snn.NeuronInput(
+        current_mv=full(i_mv),
+        conductance=full(g),
+        conductance_reversal_mv=full(g_e_mv),
+        jump_mv=full(jump_mv),
+    )
+    state, s = neuron.step(LIFState(v, refractory), inp, dt_ms=dt_ms)
+    return state.v, state.refractory, s
+
 
 # REFERENCES.md §7.1 parameters: tau 20 ms, threshold 20 mV, reset 0, refractory 2 ms.
 TAU, THETA, T_REF, DT = 20.0, 20.0, 2.0, 0.1
@@ -42,7 +59,7 @@ def spike_trains():
         _, rec = snn.simulate(
             net, snn.init_state(net), N_STEPS, dt_ms=DT, record=snn.Record(spikes=True)
         )
-        return rec["spikes"]["A"][:, 0]
+        return rec.spikes["A"][:, 0]
 
     with jax.enable_x64(True):
         return np.asarray(jax.jit(jax.vmap(run))(jnp.asarray(MU)))

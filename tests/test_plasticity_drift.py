@@ -5,17 +5,21 @@ Closed form (REFERENCES §5.3): E[dw/dt] = r_pre·r_post·(A₊τ₊ − A₋τ�
 Bernoulli spike trains drawn inside the scan, one pre/post pair per synapse (a one-to-one
 ELL layout), no network.
 
-Discrete time: with coincident spikes not paired, the expected drift per step is
-p²·(A₊ d₊/(1−d₊) − A₋ d₋/(1−d₋)), d = exp(−dt/τ), which is the formula times
-(1 − dt/(2τ)) to first order: a bias of −2.5 % at dt = 1 ms and −0.6 % at dt = 0.25 ms.
+Discrete time: with coincident spikes counted with weight c, the expected drift per step
+is p²·(A₊·(d₊/(1−d₊) + c) − A₋·(d₋/(1−d₋) + c)), d = exp(−dt/τ); as d/(1−d) = τ/dt − 1/2
++ O(dt/τ), the formula plus (c − 1/2)·(A₊ − A₋)·dt·r_pre·r_post (the STDP docstring).
+With c = 0 (the default) and Song's window this is the formula times (1 − dt/(2τ)): a bias
+of −2.5 % at dt = 1 ms and −0.6 % at dt = 0.25 ms.
 """
 
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 import pytest
 
-from jaxsnn.plasticity import STDP, SynapseLayout
+from jaxsnn.layout import SparseLayout
+from jaxsnn.plasticity import STDP
 
 RATE_HZ = 10.0
 A_PLUS = 1e-4  # small: no bounds are reached, weights only accumulate
@@ -25,9 +29,14 @@ RULE = STDP(
 )
 
 
+def one_to_one(n_synapses):
+    """n independent synapses: pre i -> post i, one ELL slot each."""
+    return SparseLayout(n_synapses, n_synapses, jnp.arange(n_synapses, dtype=jnp.int32)[:, None])
+
+
 def mean_drift(n_synapses, seconds, dt_ms, seed):
     """Mean Δw over independent synapses after `seconds` of Poisson firing."""
-    layout = SynapseLayout(n_synapses, targets=jnp.arange(n_synapses, dtype=jnp.int32)[:, None])
+    layout = one_to_one(n_synapses)
     steps = int(round(seconds * 1000 / dt_ms))
     p = RATE_HZ * dt_ms * 1e-3
     key = jr.key(seed)
@@ -74,3 +83,46 @@ def test_mean_drift_within_5_percent():
     want = expected_drift(100.0)
     assert got < 0
     assert abs(got / want - 1) < 0.05, (got, want)
+
+
+def test_bias_of_each_treatment_of_coincident_pairs():
+    """The discrete-time bias (c − 1/2)·(A₊ − A₋)·dt·r_pre·r_post of the STDP docstring,
+    measured at dt = 1 ms for c = 0, 1/2 and 1 in one vmapped run (c is an array field).
+
+    Asymmetric window (τ₊ = 20, τ₋ = 40 ms, A₋ = 0.55·A₊) so the bias is ±11 % of the
+    drift; 20 000 independent synapses at 20 Hz for 20 s. The spread of the mean over
+    synapses is ~1.6 % of the drift (each synapse sees ~250 pairs of ±1e-4), so ±4 % is
+    ~2.5σ, while the conventions sit 11 % apart: c = 1/2 matches the continuous formula,
+    c = 0 and c = 1 miss it by the stated bias in opposite directions.
+    """
+    n, seconds, dt_ms, r_hz = 20_000, 20.0, 1.0, 20.0
+    a_plus, a_minus, tau_plus, tau_minus = 1e-4, 0.55e-4, 20.0, 40.0
+    layout = one_to_one(n)
+    p = r_hz * dt_ms * 1e-3
+    key = jr.key(42)
+
+    def run(c):
+        rule = STDP(
+            a_plus=a_plus, a_minus=a_minus, tau_plus_ms=tau_plus, tau_minus_ms=tau_minus,
+            clip=False, coincident_weight=c,
+        )  # fmt: skip
+
+        def step(carry, t):
+            w, traces = carry
+            s = (jr.uniform(jr.fold_in(key, t), (2, n)) < p).astype(jnp.float32)
+            dw, traces = rule(w, traces, s[0], s[1], layout=layout, dt_ms=dt_ms)
+            return (w + dw, traces), None
+
+        carry = (jnp.zeros((n, 1), jnp.float32), rule.init(n, n))
+        (w, _), _ = jax.lax.scan(step, carry, jnp.arange(int(seconds * 1000 / dt_ms)))
+        return jnp.mean(w)
+
+    c = jnp.asarray([0.0, 0.5, 1.0], jnp.float32)
+    got = np.asarray(jax.jit(jax.vmap(run))(c))  # same spikes for every c
+    r = r_hz * 1e-3
+    t_ms = seconds * 1000
+    continuous = r * r * (a_plus * tau_plus - a_minus * tau_minus) * t_ms
+    predicted = continuous + (np.asarray(c) - 0.5) * (a_plus - a_minus) * dt_ms * r * r * t_ms
+    np.testing.assert_allclose(got, predicted, rtol=0.04)
+    assert abs(got[1] / continuous - 1) < 0.04  # c = 1/2: unbiased to first order
+    assert got[0] < continuous * 1.07 and got[2] > continuous * 0.93  # the ±11 % biases

@@ -12,12 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxsnn.layout import DenseLayout, SparseLayout
 from jaxsnn.plasticity import (
     STDP,
     Hebbian,
     Multiplicative,
     NearestSpike,
-    SynapseLayout,
     run_rule,
 )
 
@@ -183,8 +183,8 @@ def test_sparse_layout_equals_dense_and_keeps_absent_synapses():
         targets[i, : cols.size] = cols
     pre = jnp.asarray(rng.random((300, n_pre)) < 0.05, jnp.float32)
     post = jnp.asarray(rng.random((300, n_post)) < 0.05, jnp.float32)
-    dense_layout = SynapseLayout(n_post, mask=jnp.asarray(mask))
-    sparse_layout = SynapseLayout(n_post, targets=jnp.asarray(targets))
+    dense_layout = DenseLayout(n_pre, n_post, jnp.asarray(mask))
+    sparse_layout = SparseLayout(n_pre, n_post, jnp.asarray(targets))
     w_dense, _ = run_rule(
         _rule(), jnp.zeros((n_pre, n_post)), pre, post, dt_ms=DT, layout=dense_layout
     )

@@ -1,6 +1,10 @@
-"""plastic_simulate: plasticity inside the dynamics' scan, against the core simulate, an
-accumulated-vs-online check, a loop over trials, and dense vs sparse storage."""
+"""Plasticity inside `simulate`: against the results of the former `plastic_simulate`, the
+plain simulation, an accumulated-vs-online check, a loop over trials, and dense vs sparse
+storage."""
 
+import pathlib
+
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -8,13 +12,7 @@ import numpy as np
 import pytest
 
 import jaxsnn as snn
-from jaxsnn.plasticity import (
-    STDP,
-    Hebbian,
-    apply_updates,
-    plastic_simulate,
-    plastic_simulate_batch,
-)
+from jaxsnn.plasticity import STDP, Hebbian, Multiplicative, NearestSpike, Plasticity
 
 DT = 0.1
 STEPS = 200
@@ -56,78 +54,172 @@ RULES = make_rules()
 REC = snn.Record(spikes=True)
 
 
-def test_eta_zero_and_learning_off_reproduce_simulate_exactly():
+def run(net, plasticity, key, steps=STEPS, record=REC, state=None):
+    """simulate with plasticity; returns (final state, the updates by rule, recording)."""
+    state = snn.init_state(net) if state is None else state
+    final, rec = snn.simulate(
+        net, state, steps, dt_ms=DT, key=key, record=record, plasticity=plasticity
+    )
+    return final, plasticity.updates_of(net, rec.updates), rec
+
+
+# ----- the results of the former plastic_simulate ----------------------------------------
+
+REFERENCE = np.load(pathlib.Path(__file__).parent / "data" / "plastic_simulate_4178ad7.npz")
+
+
+def reference_rules(kind):
+    """The rules of tests/data/make_references_4178ad7.py (Python floats, as there)."""
+    if kind == "stdp":
+        return {
+            ("in", "E"): STDP(a_plus=0.01, a_minus=0.012, w_max=1.0),
+            ("E", "E"): STDP(a_plus=0.005, a_minus=0.006, w_max=0.5),
+        }
+    if kind == "nearest":
+        rule = STDP(
+            a_plus=0.01,
+            a_minus=0.012,
+            w_max=1.0,
+            pairing=NearestSpike(),
+            weight_dependence=Multiplicative(),
+        )
+        return {("in", "E"): rule}
+    return {("E", "E"): Hebbian(eta=1e-3, on="traces", normalise=True, decay_per_ms=1e-3)}
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("kind", ["stdp", "nearest", "hebbian"])
+@pytest.mark.parametrize("mode", ["online", "accumulate"])
+def test_equals_the_former_plastic_simulate(layout, kind, mode):
+    """Same spikes, same updates (float32 tolerance: summation order) as the separate
+    plastic simulator the one `simulate` replaced, at commit 4178ad7."""
+    net = small_network(layout)
+    tag = f"{layout}_{kind}_{mode}"
+    _, dws, rec = run(net, Plasticity(reference_rules(kind), mode=mode), jr.key(3), steps=300)
+    np.testing.assert_array_equal(np.asarray(rec.spikes["E"]), REFERENCE[f"{tag}_spikes"])
+    for i, d in enumerate(dws):
+        np.testing.assert_allclose(np.asarray(d), REFERENCE[f"{tag}_dw{i}"], atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("mode", ["online", "accumulate"])
+def test_shared_batch_weights_equal_the_former_plastic_simulate_batch(layout, mode):
+    """`batch_axis` + a named vmap equals plastic_simulate_batch(average=True)."""
+    net = small_network(layout)
+    plasticity = Plasticity(reference_rules("stdp"), mode=mode, batch_axis="trials")
+
+    def trial(key):
+        _, rec = snn.simulate(
+            net, snn.init_state(net), 300, dt_ms=DT, key=key, record=REC, plasticity=plasticity
+        )
+        return rec.spikes["E"], plasticity.updates_of(net, rec.updates)
+
+    spikes, dws = jax.vmap(trial, axis_name="trials")(jr.split(jr.key(5), 3))
+    tag = f"{layout}_batch_{mode}"
+    np.testing.assert_array_equal(np.asarray(spikes), REFERENCE[f"{tag}_spikes"])
+    for i, d in enumerate(dws):
+        assert np.allclose(d, d[0])  # one update, shared by the trials
+        np.testing.assert_allclose(np.asarray(d[0]), REFERENCE[f"{tag}_dw{i}"], atol=1e-6)
+
+
+# ----- invariants --------------------------------------------------------------------------
+
+
+def test_eta_zero_reproduces_simulate_exactly():
     net = small_network()
     state = snn.init_state(net)
-    record = REC
-    _, ref = snn.simulate(net, state, STEPS, dt_ms=DT, key=jr.key(1), record=record)
-    assert ref["spikes"]["E"].sum() > 20  # the comparison is not vacuous
-    cases = [
-        (dict(rules=make_rules(eta=0.0)), "online"),
-        (dict(rules=RULES, learning=False), "accumulate"),
-    ]
-    for kwargs, mode in cases:
-        if True:
-            _, ps, rec = plastic_simulate(
-                net, state, STEPS, dt_ms=DT, key=jr.key(1), record=record, mode=mode, **kwargs
-            )
-            assert jnp.array_equal(rec["spikes"]["E"], ref["spikes"]["E"])
-            assert all(float(jnp.abs(d).max()) == 0.0 for d in ps.dw)
+    _, ref = snn.simulate(net, state, STEPS, dt_ms=DT, key=jr.key(1), record=REC)
+    assert ref.spikes["E"].sum() > 20  # the comparison is not vacuous
+    for mode in ("online", "accumulate"):
+        _, dws, rec = run(net, Plasticity(make_rules(eta=0.0), mode=mode), jr.key(1))
+        assert jnp.array_equal(rec.spikes["E"], ref.spikes["E"])
+        assert all(float(jnp.abs(d).max()) == 0.0 for d in dws)
     # and with learning the dynamics do change
-    _, ps, rec = plastic_simulate(
-        net, state, STEPS, rules=make_rules(eta=20.0), dt_ms=DT, key=jr.key(1), record=record
-    )
-    assert not jnp.array_equal(rec["spikes"]["E"], ref["spikes"]["E"])
+    _, _, rec = run(net, Plasticity(make_rules(eta=20.0)), jr.key(1))
+    assert not jnp.array_equal(rec.spikes["E"], ref.spikes["E"])
 
 
 def test_online_and_accumulated_agree_for_tiny_learning_rate():
     net = small_network()
-    state = snn.init_state(net)
     rules = make_rules(eta=1e-3)
-    _, on, rec_on = plastic_simulate(
-        net, state, STEPS, rules=rules, dt_ms=DT, key=jr.key(2), record=REC
-    )
-    _, acc, rec_acc = plastic_simulate(
-        net, state, STEPS, rules=rules, dt_ms=DT, key=jr.key(2), record=REC,
-        mode="accumulate",
-    )  # fmt: skip
+    _, on, rec_on = run(net, Plasticity(rules), jr.key(2))
+    _, acc, rec_acc = run(net, Plasticity(rules, mode="accumulate"), jr.key(2))
     # weight changes of ~1e-5 flip no spike, and additive STDP does not depend on w, so the
     # two modes differ only by rounding: online updates pass through w + dw in float32,
     # which rounds each step's update to ulp(w) = 3e-8 (weights < 0.6), a few ulp in all
     # (atol 3e-7, against updates of 1e-5)
-    assert jnp.array_equal(rec_on["spikes"]["E"], rec_acc["spikes"]["E"])
-    for d_on, d_acc in zip(on.dw, acc.dw, strict=True):
+    assert jnp.array_equal(rec_on.spikes["E"], rec_acc.spikes["E"])
+    for d_on, d_acc in zip(on, acc, strict=True):
         assert float(jnp.abs(d_on).max()) > 0
         np.testing.assert_allclose(np.asarray(d_on), np.asarray(d_acc), rtol=1e-4, atol=3e-7)
-    # accumulated mode keeps the weights fixed during the trial; online moves them
-    assert jnp.array_equal(acc.weights[0], net.projections[0].weights)
-    np.testing.assert_allclose(
-        np.asarray(on.weights[0]), np.asarray(net.projections[0].weights + on.dw[0]), atol=1e-7
+
+
+def test_updates_are_shaped_like_the_network_and_apply_with_equinox():
+    net = small_network()
+    _, rec = snn.simulate(
+        net, snn.init_state(net), STEPS, dt_ms=DT, key=jr.key(2),
+        plasticity=Plasticity({("E", "E"): RULES[("E", "E")]}),
+    )  # fmt: skip
+    assert rec.updates.projections[0].weights is None  # not plastic
+    assert rec.updates.projections[1].weights.shape == net.projections[1].weights.shape
+    assert jax.tree.leaves(rec.updates) == [rec.updates.projections[1].weights]
+    learned = eqx.apply_updates(net, rec.updates)
+    np.testing.assert_array_equal(
+        learned.projections[1].weights,
+        net.projections[1].weights + rec.updates.projections[1].weights,
     )
+    assert learned.projections[0].weights is net.projections[0].weights
+
+
+def test_a_run_in_two_windows_continues_the_traces():
+    """Online: window 2 starts from the network with window 1's updates applied and the
+    returned state (traces included), and ends where one long run ends (up to the one
+    rounding of w + (sum of the first window's updates))."""
+    net = small_network()
+    plasticity = Plasticity(make_rules(eta=0.2))
+    _, long_dw, long_rec = run(net, plasticity, jr.key(11), steps=2 * STEPS)
+    state, rec1 = snn.simulate(
+        net, snn.init_state(net), STEPS, dt_ms=DT, key=jr.key(11), record=REC,
+        plasticity=plasticity,
+    )  # fmt: skip
+    assert state.plasticity is not None and int(state.t) == STEPS
+    net1 = eqx.apply_updates(net, rec1.updates)
+    _, rec2 = snn.simulate(
+        net1, state, STEPS, dt_ms=DT, key=jr.key(11), record=REC, plasticity=plasticity
+    )
+    spikes = jnp.concatenate([rec1.spikes["E"], rec2.spikes["E"]])
+    assert jnp.array_equal(spikes, long_rec.spikes["E"])
+    both = [
+        a + b
+        for a, b in zip(
+            plasticity.updates_of(net, rec1.updates),
+            plasticity.updates_of(net, rec2.updates),
+            strict=True,
+        )
+    ]
+    for a, b in zip(both, long_dw, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
 
 
 def test_only_existing_synapses_change_dense_and_sparse():
     for layout in ("dense", "sparse"):
         net = small_network(layout)
-        _, ps, _ = plastic_simulate(
-            net, snn.init_state(net), STEPS, rules=make_rules(eta=5.0), dt_ms=DT, key=jr.key(3)
-        )
-        for proj, dw in zip(net.projections, ps.dw, strict=True):
-            absent = ~proj.mask if layout == "dense" else proj.targets == proj.n_post
+        _, dws, _ = run(net, Plasticity(make_rules(eta=5.0)), jr.key(3))
+        for proj, dw in zip(net.projections, dws, strict=True):
             assert float(jnp.abs(dw).max()) > 0
-            assert float(jnp.abs(jnp.where(absent, dw, 0)).max()) == 0.0
+            assert float(jnp.abs(jnp.where(proj.layout.exists(), 0, dw)).max()) == 0.0
 
 
 def test_sparse_equals_dense():
     results = {}
     for layout in ("dense", "sparse"):
         net = small_network(layout)
-        _, ps, rec = plastic_simulate(
-            net, snn.init_state(net), STEPS, rules=RULES, dt_ms=DT, key=jr.key(4),
-            record=REC,
+        _, rec = snn.simulate(
+            net, snn.init_state(net), STEPS, dt_ms=DT, key=jr.key(4), record=REC,
+            plasticity=Plasticity(RULES),
         )  # fmt: skip
-        learned = apply_updates(net, RULES, ps.dw)
-        results[layout] = (rec["spikes"]["E"], [p.dense_weights() for p in learned.projections])
+        learned = eqx.apply_updates(net, rec.updates)
+        results[layout] = (rec.spikes["E"], [p.dense_weights() for p in learned.projections])
     assert jnp.array_equal(results["dense"][0], results["sparse"][0])
     for a, b in zip(results["dense"][1], results["sparse"][1], strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)  # summation order
@@ -136,32 +228,30 @@ def test_sparse_equals_dense():
 def test_weights_stay_in_bounds_online():
     net = small_network()
     rules = make_rules(a_plus=(0.3, 0.3), a_minus=(0.3, 0.3), w_max=(0.7, 0.7))
-    _, ps, rec = plastic_simulate(
-        net, snn.init_state(net), STEPS, rules=rules, dt_ms=DT, key=jr.key(5), record=REC
-    )
-    w = ps.weights[0]
-    assert float(w.min()) >= 0 and float(w.max()) <= 0.7
+    _, rec = snn.simulate(
+        net, snn.init_state(net), STEPS, dt_ms=DT, key=jr.key(5), record=REC,
+        plasticity=Plasticity(rules),
+    )  # fmt: skip
+    w = eqx.apply_updates(net, rec.updates).projections[0].weights
+    assert float(w.min()) >= -1e-7 and float(w.max()) <= 0.7 + 1e-7  # one rounding of w + dw
     assert float(w.max()) == pytest.approx(0.7)  # big amplitudes do reach the bound
-    assert rec["w_mean"][0].shape == (STEPS,)
-
-
-def _batch(net, b):
-    return jax.vmap(lambda _: snn.init_state(net))(jnp.arange(b))
+    assert rec.weights_mean[("in", "E")].shape == (STEPS,)
 
 
 def test_vmap_per_trial_equals_a_loop():
     net = small_network()
     keys = jr.split(jr.key(6), 3)
-    rec = REC
-    _, ps_b, rec_b = plastic_simulate_batch(
-        net, _batch(net, 3), STEPS, rules=RULES, dt_ms=DT, keys=keys, average=False, record=rec
-    )
+    plasticity = Plasticity(RULES)
+
+    def trial(key):
+        _, dws, rec = run(net, plasticity, key)
+        return dws, rec.spikes["E"]
+
+    dws_b, spikes_b = jax.vmap(trial)(keys)
     for i in range(3):
-        _, ps, r = plastic_simulate(
-            net, snn.init_state(net), STEPS, rules=RULES, dt_ms=DT, key=keys[i], record=rec
-        )
-        assert jnp.array_equal(r["spikes"]["E"], rec_b["spikes"]["E"][i])
-        for d_b, d in zip(ps_b.dw, ps.dw, strict=True):
+        dws, spikes = trial(keys[i])
+        assert jnp.array_equal(spikes, spikes_b[i])
+        for d_b, d in zip(dws_b, dws, strict=True):
             np.testing.assert_allclose(np.asarray(d_b[i]), np.asarray(d), atol=1e-6)
 
 
@@ -171,31 +261,30 @@ def test_batch_average_accumulated_is_the_mean_of_trials():
     rules = make_rules(clip=False)
     net = small_network()
     keys = jr.split(jr.key(7), 3)
-    _, ps_avg, _ = plastic_simulate_batch(
-        net, _batch(net, 3), STEPS, rules=rules, dt_ms=DT, keys=keys, mode="accumulate"
-    )
-    _, ps_each, _ = plastic_simulate_batch(
-        net, _batch(net, 3), STEPS, rules=rules, dt_ms=DT, keys=keys, mode="accumulate",
-        average=False,
-    )  # fmt: skip
-    for d_avg, d_each in zip(ps_avg.dw, ps_each.dw, strict=True):
-        np.testing.assert_allclose(np.asarray(d_avg), np.asarray(d_each.mean(0)), atol=1e-6)
-    # the averaged update applied to the network equals apply_updates(average=True)
-    a = apply_updates(net, rules, ps_each.dw, average=True)
-    b = apply_updates(net, rules, ps_avg.dw)
-    for pa, pb in zip(a.projections, b.projections, strict=True):
-        np.testing.assert_allclose(np.asarray(pa.weights), np.asarray(pb.weights), atol=1e-6)
+    shared = Plasticity(rules, mode="accumulate", batch_axis="trials")
+    each = Plasticity(rules, mode="accumulate")
+
+    def trial(plasticity, key):
+        return run(net, plasticity, key)[1]
+
+    avg = jax.vmap(lambda k: trial(shared, k), axis_name="trials")(keys)
+    per_trial = jax.vmap(lambda k: trial(each, k))(keys)
+    for d_avg, d_each in zip(avg, per_trial, strict=True):
+        np.testing.assert_allclose(np.asarray(d_avg[0]), np.asarray(d_each.mean(0)), atol=1e-6)
+    # Plasticity.batch_mean of the per-trial updates is that same update
+    mean = each.batch_mean(net, each.updates(net, per_trial))
+    for a, b in zip(each.updates_of(net, mean), avg, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b[0]), atol=1e-6)
 
 
 def test_batch_average_online_with_one_trial_equals_single():
     net = small_network()
     key = jr.key(8)
-    _, ps_b, _ = plastic_simulate_batch(
-        net, _batch(net, 1), STEPS, rules=RULES, dt_ms=DT, keys=key[None], average=True
-    )
-    _, ps, _ = plastic_simulate(net, snn.init_state(net), STEPS, rules=RULES, dt_ms=DT, key=key)
-    for a, b in zip(ps_b.weights, ps.weights, strict=True):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+    shared = Plasticity(RULES, batch_axis="trials")
+    batched = jax.vmap(lambda k: run(net, shared, k)[1], axis_name="trials")(key[None])
+    single = run(net, Plasticity(RULES), key)[1]
+    for a, b in zip(batched, single, strict=True):
+        np.testing.assert_allclose(np.asarray(a[0]), np.asarray(b), atol=1e-6)
 
 
 def test_gradients_through_plasticity_only_when_asked():
@@ -207,17 +296,18 @@ def test_gradients_through_plasticity_only_when_asked():
     mask = net.projections[0].mask
 
     def total(w0, differentiable):
-        n = apply_updates(net, rules, (w0 - net.projections[0].weights,))
-        _, ps, _ = plastic_simulate(
-            n, snn.init_state(n), 100, rules=rules, dt_ms=DT, key=jr.key(9),
-            differentiable=differentiable,
-        )  # fmt: skip
-        return jnp.sum(jnp.where(mask, ps.weights[0], 0))
+        n = eqx.tree_at(lambda n: n.projections[0].weights, net, w0)
+        plasticity = Plasticity(rules, differentiable=differentiable)
+        _, rec = snn.simulate(
+            n, snn.init_state(n), 100, dt_ms=DT, key=jr.key(9), plasticity=plasticity
+        )
+        w = eqx.apply_updates(n, rec.updates).projections[0].weights
+        return jnp.sum(jnp.where(mask, w, 0))
 
     w0 = net.projections[0].weights
     g_stop = jax.grad(total)(w0, False)
     g_flow = jax.grad(total)(w0, True)
-    g_named = jax.grad(total)(w0, (("in", "E"),))  # the one plastic projection, by name
+    g_named = jax.grad(total)(w0, [("in", "E")])  # the one plastic projection, by name
     assert jnp.array_equal(g_stop, mask.astype(g_stop.dtype))
     assert jnp.array_equal(g_named, g_flow)
     assert bool(jnp.all(jnp.isfinite(g_flow)))
@@ -227,55 +317,38 @@ def test_gradients_through_plasticity_only_when_asked():
 def test_bad_arguments():
     net = small_network()
     state = snn.init_state(net)
+
+    def sim(plasticity, **kwargs):
+        kwargs.setdefault("key", jr.key(0))
+        return snn.simulate(net, state, 10, dt_ms=DT, plasticity=plasticity, **kwargs)
+
     with pytest.raises(ValueError, match="no projection"):
-        plastic_simulate(net, state, 10, rules={("E", "in"): STDP()}, dt_ms=DT, key=jr.key(0))
+        sim(Plasticity({("E", "in"): STDP()}))
     with pytest.raises(ValueError, match="mode must be"):
-        plastic_simulate(net, state, 10, rules=RULES, dt_ms=DT, key=jr.key(0), mode="batch")
+        Plasticity(RULES, mode="batch")
     with pytest.raises(ValueError, match="must be a plasticity rule"):
-        plastic_simulate(net, state, 10, rules={0: "stdp"}, dt_ms=DT, key=jr.key(0))
+        Plasticity({0: "stdp"})
     with pytest.raises(ValueError, match="non-empty mapping"):
-        plastic_simulate(net, state, 10, rules={}, dt_ms=DT, key=jr.key(0))
-    with pytest.raises(ValueError, match="Poisson inputs"):
-        plastic_simulate(net, state, 10, rules=RULES, dt_ms=DT)
-
-
-def test_plastic_step_in_a_user_scan_equals_plastic_simulate():
-    from jaxsnn.plasticity import init_plastic_state, plastic_step
-
-    net = small_network()
-    state = snn.init_state(net)
-    key = jr.key(10)
-
-    @jax.jit
-    def user_scan(state):
-        def body(carry, _):
-            st, ps = carry
-            st, ps, _ = plastic_step(net, RULES, st, ps, {}, dt_ms=DT, key=key)
-            return (st, ps), st.spikes
-
-        (_, ps), spikes = jax.lax.scan(
-            body, (state, init_plastic_state(net, RULES)), None, length=STEPS
-        )
-        return ps, spikes
-
-    ps_user, spikes = user_scan(state)
-    _, ps, rec = plastic_simulate(net, state, STEPS, rules=RULES, dt_ms=DT, key=key, record=REC)
-    assert jnp.array_equal(spikes, rec["spikes"]["E"])
-    for a, b in zip(ps_user.weights, ps.weights, strict=True):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-7)
+        Plasticity({})
+    with pytest.raises(ValueError, match="given twice"):
+        sim(Plasticity({0: STDP(), ("in", "E"): STDP()}))
+    with pytest.raises(ValueError, match="random inputs"):
+        sim(Plasticity(RULES), key=None)
+    with pytest.raises(ValueError, match="must be a Plasticity"):
+        sim(RULES)
 
 
 def test_new_learning_rates_and_keys_do_not_retrace():
-    import equinox as eqx
-
     net = small_network()
     state = snn.init_state(net)
 
     @jax.jit
     @eqx.debug.assert_max_traces(max_traces=1)
-    def run(eta, key):
-        _, ps, _ = plastic_simulate(net, state, 50, rules=make_rules(eta=eta), dt_ms=DT, key=key)
-        return ps.dw
+    def run_once(eta, key):
+        _, rec = snn.simulate(
+            net, state, 50, dt_ms=DT, key=key, plasticity=Plasticity(make_rules(eta=eta))
+        )
+        return rec.updates
 
-    run(jnp.float32(1.0), jr.key(0))
-    run(jnp.float32(0.5), jr.key(1))  # a second trace would raise
+    run_once(jnp.float32(1.0), jr.key(0))
+    run_once(jnp.float32(0.5), jr.key(1))  # a second trace would raise

@@ -7,12 +7,13 @@ REFERENCES §5.1/§5.4 S4).
 A₊ = 0.01·g_max, A₋ = 1.05·A₊, τ₊ = τ₋ = 20 ms, w₀ ~ U(0, g_max), dt = 0.1 ms.
 """
 
+import equinox as eqx
 import jax.random as jr
 import numpy as np
 import pytest
 
 import jaxsnn as snn
-from jaxsnn.plasticity import STDP, plastic_simulate
+from jaxsnn.plasticity import STDP, Plasticity
 
 G_MAX = 0.01
 
@@ -46,11 +47,11 @@ def test_additive_stdp_gives_bimodal_weights():
     # test runs 300 s (about 1 min on 2 CPU cores); no Brian2 calibration run was made.
     net = song_network()
     steps = 3_000_000
-    _, ps, rec = plastic_simulate(
-        net, snn.init_state(net), steps, rules={0: RULE}, dt_ms=0.1, key=jr.key(1),
-        record=snn.Record(rates=True, every=steps // 20),
+    _, rec = snn.simulate(
+        net, snn.init_state(net), steps, dt_ms=0.1, key=jr.key(1),
+        record=snn.Record(rates=True, every=steps // 20), plasticity=Plasticity({0: RULE}),
     )  # fmt: skip
-    w = ps.weights[0][:, 0]
-    rates = np.asarray(rec["rates_hz"]["post"])
+    w = eqx.apply_updates(net, rec.updates).projections[0].weights[:, 0]
+    rates = np.asarray(rec.rates_hz["post"])
     assert outer_to_central(w) >= 2.0
     assert rates[-1] < rates[0]

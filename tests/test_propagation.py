@@ -19,18 +19,30 @@ from jaxsnn import (
     Scatter,
     SpikeInput,
     connect,
-    event_drive,
     init_state,
     simulate,
 )
-from jaxsnn.neuron import LIF
-from jaxsnn.propagation import _compact
+from jaxsnn._event import _compact
+from jaxsnn.layout import DenseLayout, SparseLayout
+from jaxsnn.neurons import LIF
 
 N_PRE, N_POST = 300, 70
 # Small buckets so that small arrays reach every branch: 0 events, each bucket
 # (1-2, 3-8, 9-32, 33-64) and the full product (> 64).
 BUCKETS = (2, 8, 32, 64)
 COUNTS = (0, 1, 2, 3, 8, 9, 32, 33, 64, 65, N_PRE)
+
+
+def event_drive(weights, targets, s, n_post, buckets):
+    """`Event` on raw arrays: ELL weights with targets, or dense weights (targets None)."""
+    n_pre = weights.shape[0]
+    layout = DenseLayout(n_pre, n_post) if targets is None else SparseLayout(n_pre, n_post, targets)
+    return Event(buckets)(weights, layout, s)
+
+
+def drives(event, projections, s):
+    """`Event.drives` of projections sharing the signal s (as the engine calls it)."""
+    return event.drives([p.weights for p in projections], [p.layout for p in projections], s)
 
 
 def _ell(seed=0, k=9):
@@ -183,7 +195,7 @@ def test_simulation_with_event_equals_scatter_and_dense():
         state = init_state(net)
         sim = lambda x, net=net, state=state: simulate(
             net, state, 200, dt_ms=0.1, inputs={"in": x}, record=Record(spikes=True)
-        )[1]["spikes"]["E"]
+        )[1].spikes["E"]
         runs[name] = np.asarray(jax.vmap(sim)(spikes_in))
         if name == "event":  # single trial (lax.switch) vs pooled batch (custom_vmap)
             np.testing.assert_array_equal(np.asarray(sim(spikes_in[0])), runs[name][0])
@@ -226,7 +238,7 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="Scatter"):
         connect(pre, post, FixedProbability(0.5), key=jr.key(0), propagation=Scatter())
     proj = connect(pre, post, FixedProbability(0.1), key=jr.key(0), layout="sparse")
-    with pytest.raises(ValueError, match=r"spikes must have shape \(100,\)"):
+    with pytest.raises(ValueError, match=r"signal must have shape \(100,\)"):
         proj.drive(jnp.zeros((99,)))
 
 
@@ -244,7 +256,7 @@ def _group():
             np.add.at(truth, (np.arange(N_PRE)[:, None], targets), weights)
             truth = truth[:, :n_post]
             proj = eqx.tree_at(
-                lambda p: (p.weights, p.targets),
+                lambda p: (p.weights, p.layout.targets),
                 _projection(n_post, sparse=True, k=k),
                 (jnp.asarray(weights), jnp.asarray(targets)),
             )
@@ -261,19 +273,20 @@ def _group():
 def _projection(n_post, sparse, k=None):
     """A projection of the right shapes (weights replaced by the caller)."""
     from jaxsnn.projection import Projection
-    from jaxsnn.synapse import Delta
+    from jaxsnn.synapses import Delta
 
     shape = (N_PRE, k) if sparse else (N_PRE, n_post)
+    layout = (
+        SparseLayout(N_PRE, n_post, jnp.full(shape, n_post, jnp.int32))
+        if sparse
+        else DenseLayout(N_PRE, n_post, jnp.ones(shape, bool))
+    )
     return Projection(
         pre="src",
         post=f"p{n_post}",
-        n_pre=N_PRE,
-        n_post=n_post,
         synapse=Delta(),
         weights=jnp.zeros(shape, jnp.float32),
-        targets=jnp.full(shape, n_post, jnp.int32) if sparse else None,
-        mask=None if sparse else jnp.ones(shape, bool),
-        sign=0,
+        layout=layout,
         propagation=Event(BUCKETS),
     )
 
@@ -284,8 +297,8 @@ def test_one_event_list_serves_every_projection_of_a_source():
     single trial and pooled over a batch."""
     projections, truths = _group()
     event = Event(BUCKETS)
-    single = jax.jit(lambda s: event.drives(projections, s))
-    batched = jax.jit(jax.vmap(lambda s: event.drives(projections, s)))
+    single = jax.jit(lambda s: drives(event, projections, s))
+    batched = jax.jit(jax.vmap(lambda s: drives(event, projections, s)))
     for count in COUNTS:
         s = _spikes(count)
         for got, truth in zip(single(s), truths, strict=True):
@@ -302,7 +315,7 @@ def test_grouped_gradients_equal_full_products():
     mats = [jnp.asarray(t, jnp.float32) for t in truths]
 
     def loss_event(s):
-        return sum(jnp.sum(jnp.sin(d)) for d in event.drives(projections, s))
+        return sum(jnp.sum(jnp.sin(d)) for d in drives(event, projections, s))
 
     def loss_dense(s):
         return sum(jnp.sum(jnp.sin(s @ m)) for m in mats)

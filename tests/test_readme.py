@@ -24,5 +24,5 @@ def test_readme_python_example_runs():
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     rec = namespace["rec"]
-    assert rec["spikes"]["E"].shape == (100, 800)
-    assert rec["rates_hz"]["E"].shape == (100,)
+    assert rec.spikes["E"].shape == (100, 800)
+    assert rec.rates_hz["E"].shape == (100,)

@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     state = snn.init_state(net)
     def trial(key):
         _, rec = snn.simulate(net, state, 200, dt_ms=0.1, key=key, record=snn.Record(spikes="E"))
-        return rec["spikes"]["E"]
+        return rec.spikes["E"]
     keys = jr.split(jr.key(1), 4)
     sharded = sharded_vmap(trial)(keys)
     assert len(sharded.sharding.device_set) == 2

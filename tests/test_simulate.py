@@ -58,7 +58,7 @@ def run(net, key, n_steps=T, dt=DT, state=None, record=snn.Record(spikes=True, v
 
 
 def spikes(rec):
-    return np.concatenate([np.asarray(rec["spikes"][p]) for p in ("E", "I")], axis=1)
+    return np.concatenate([np.asarray(rec.spikes[p]) for p in ("E", "I")], axis=1)
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +80,13 @@ def test_scan_equals_python_loop_of_network_step(reference_run):
     step = eqx.filter_jit(snn.network_step)
     state, out_s, out_v = snn.init_state(net), [], []
     for _ in range(T):
-        state, sources = step(net, state, {}, dt_ms=DT, key=jr.key(1))
-        out_s.append(np.concatenate([sources["E"], sources["I"]]))
+        state, out = step(net, state, {}, dt_ms=DT, key=jr.key(1))
+        out_s.append(np.concatenate([out.spikes["E"], out.spikes["I"]]))
         out_v.append(np.asarray(state.v))
     np.testing.assert_array_equal(np.stack(out_s), spikes(rec))
     # Same operations, compiled once inside and once outside a scan: XLA may fuse them
     # differently, so V agrees to float32 rounding (spikes are compared exactly above).
-    v = np.concatenate([rec["v"]["E"], rec["v"]["I"]], axis=1)
+    v = np.concatenate([rec.v["E"], rec.v["I"]], axis=1)
     np.testing.assert_allclose(np.stack(out_v), v, rtol=1e-5, atol=1e-5)
     assert int(state.t) == int(final.t) == T
 
@@ -125,7 +125,7 @@ def test_scaling_dt_and_time_constants_by_1024_is_bit_identical(reference_run):
     _, scaled = run(net, jr.key(1), dt=DT * 1024)
     np.testing.assert_array_equal(spikes(scaled), spikes(rec))
     for p in ("E", "I"):
-        np.testing.assert_array_equal(scaled["v"][p], rec["v"][p])
+        np.testing.assert_array_equal(scaled.v[p], rec.v[p])
 
 
 @pytest.mark.parametrize("propagation", [None, snn.Scatter()], ids=["default", "Scatter"])
@@ -140,7 +140,7 @@ def test_sparse_equals_dense_in_float64(propagation):
         np.testing.assert_array_equal(spikes(a), spikes(b))
         # Only the order of summation in the drive differs.
         for p in ("E", "I"):
-            np.testing.assert_allclose(a["v"][p], b["v"][p], rtol=0, atol=1e-12)
+            np.testing.assert_allclose(a.v[p], b.v[p], rtol=0, atol=1e-12)
 
 
 def test_sparse_drive_equals_dense_drive_in_float32():
@@ -198,19 +198,17 @@ def test_record_every_rates_counts_and_voltage_indices(reference_run):
     every = 20
     record = snn.Record(spikes="E", voltages={"I": [0, 3]}, rates=True, counts=True, every=every)
     final2, agg = run(net, jr.key(1), record=record)
-    s = np.asarray(rec["spikes"]["E"])
-    np.testing.assert_array_equal(agg["spikes"]["E"], s.reshape(T // every, every, -1).sum(1))
-    np.testing.assert_array_equal(
-        agg["v"]["I"], np.asarray(rec["v"]["I"])[every - 1 :: every][:, [0, 3]]
-    )
+    s = np.asarray(rec.spikes["E"])
+    np.testing.assert_array_equal(agg.spikes["E"], s.reshape(T // every, every, -1).sum(1))
+    np.testing.assert_array_equal(agg.v["I"], np.asarray(rec.v["I"])[every - 1 :: every][:, [0, 3]])
     window_s = every * DT / 1000
     np.testing.assert_allclose(
-        agg["rates_hz"]["E"],
+        agg.rates_hz["E"],
         s.reshape(T // every, every, -1).sum(1).mean(1) / window_s,
         rtol=1e-5,  # float32 mean and scaling
     )
-    np.testing.assert_array_equal(agg["counts"]["I"], np.asarray(rec["spikes"]["I"]).sum(0))
-    assert set(agg) == {"spikes", "v", "rates_hz", "counts"}
+    np.testing.assert_array_equal(agg.counts["I"], np.asarray(rec.spikes["I"]).sum(0))
+    assert agg.updates is None and agg.weights_mean == {}
     np.testing.assert_array_equal(final2.v, final.v)
 
 
@@ -235,19 +233,18 @@ def test_recurrent_spikes_arrive_one_step_later_input_spikes_the_same_step():
         inputs={"in": data},
         record=snn.Record(spikes=True),
     )
-    assert np.nonzero(np.asarray(rec["spikes"]["A"][:, 0]))[0].tolist() == [4]
-    assert np.nonzero(np.asarray(rec["spikes"]["B"][:, 0]))[0].tolist() == [5]
+    assert np.nonzero(np.asarray(rec.spikes["A"][:, 0]))[0].tolist() == [4]
+    assert np.nonzero(np.asarray(rec.spikes["B"][:, 0]))[0].tolist() == [5]
 
 
-def test_populations_with_equal_neurons_update_together():
-    """E and I with the same LIF are updated as one slice (`_neuron_groups`); a neuron
-    that differs only by a refractory period rounding to the same steps keeps them apart.
-    Both paths must give the same spikes, and potentials within a few float32 ulps (the
-    two compiled kernels may evaluate exp in vector lanes or in the scalar tail: 1-ulp
-    differences measured)."""
-    from jaxsnn.network import _neuron_groups
+def test_populations_of_one_model_update_together_constant_or_per_neuron():
+    """Consecutive populations of one model form one block of state, updated by one call:
+    with equal constant parameters the model is shared as is; with parameters that differ
+    (or are arrays) they become per-neuron arrays. Both paths give the same spikes, and
+    potentials within a few float32 ulps (the two compiled kernels may evaluate exp in
+    vector lanes or in the scalar tail: 1-ulp differences measured)."""
 
-    def net_with(t_ref_i):
+    def net_with(tau_i):
         base = build(3)
         lif = snn.LIF(tau_mem_ms=20.0, v_th_mv=1.0, t_ref_ms=2.0)
         pops = [
@@ -255,17 +252,48 @@ def test_populations_with_equal_neurons_update_together():
             eqx.tree_at(
                 lambda p: p.neuron,
                 base.populations[1],
-                eqx.tree_at(lambda n: n.t_ref_ms, lif, t_ref_i),
+                eqx.tree_at(lambda n: n.tau_mem_ms, lif, tau_i),
             ),
         ]
         return snn.Network(pops, base.projections, base.inputs)
 
-    merged, apart = net_with(2.0), net_with(2.0 + 1e-6)
-    assert len(_neuron_groups(merged.populations)) == 1
-    assert len(_neuron_groups(apart.populations)) == 2
-    _, rec_m = run(merged, jr.key(4))
-    _, rec_a = run(apart, jr.key(4))
+    shared, per_neuron = net_with(20.0), net_with(jnp.full((10,), 20.0))
+    assert shared.groups == per_neuron.groups == [[0, 1]]
+    assert len(snn.init_state(shared).neurons) == 1
+    _, rec_m = run(shared, jr.key(4))
+    _, rec_a = run(per_neuron, jr.key(4))
     assert spikes(rec_m).sum() > 0
     for name in ("E", "I"):
-        np.testing.assert_array_equal(rec_m["spikes"][name], rec_a["spikes"][name])
-        np.testing.assert_allclose(rec_m["v"][name], rec_a["v"][name], rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(rec_m.spikes[name], rec_a.spikes[name])
+        np.testing.assert_allclose(rec_m.v[name], rec_a.v[name], rtol=1e-6, atol=1e-6)
+    # a different model starts a new block, and a population's state is found by name
+    alif = snn.Population("I", 10, snn.AdaptiveLIF(beta_mv=0.0), dale="inhibitory")
+    mixed = snn.Network([shared.populations[0], alif], shared.projections, shared.inputs)
+    assert mixed.groups == [[0], [1]]
+    state = snn.init_state(mixed)
+    assert mixed.neuron_state(state, "I").a.shape == (10,)
+    np.testing.assert_array_equal(mixed.neuron_state(state, "E").v, state.v[:40])
+
+
+def test_same_spikes_as_the_engine_before_it_opened():
+    """The W1 and W2 reference networks give the spikes the closed LIF engine gave (commit
+    4178ad7, tests/data/make_references_4178ad7.py); potentials agree to float32 rounding
+    (XLA may fuse the same arithmetic differently: 2 ulps measured)."""
+    import pathlib
+
+    from jaxsnn.models import build_decision_1k, build_ei_coba, ei_coba_state
+
+    ref = np.load(pathlib.Path(__file__).parent / "data" / "reference_networks_4178ad7.npz")
+    net = build_decision_1k(jr.key(0))
+    _, rec = snn.simulate(
+        net, snn.init_state(net), 1000, dt_ms=0.1, key=jr.key(1), inputs={"in": 100.0},
+        record=snn.Record(spikes=True, every=10),
+    )  # fmt: skip
+    np.testing.assert_array_equal(rec.spikes["E"], ref["w1_E"])
+    np.testing.assert_array_equal(rec.spikes["I"], ref["w1_I"])
+    net = build_ei_coba(jr.key(0), 4000)
+    record = snn.Record(spikes=True, every=10, voltages={"E": [0, 1, 2]})
+    _, rec = snn.simulate(net, ei_coba_state(net, jr.key(1)), 2000, dt_ms=0.1, record=record)
+    np.testing.assert_array_equal(rec.spikes["E"], ref["w2_E"])
+    np.testing.assert_array_equal(rec.spikes["I"], ref["w2_I"])
+    np.testing.assert_allclose(rec.v["E"], ref["w2_v"], rtol=0, atol=5e-5)

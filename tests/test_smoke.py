@@ -8,7 +8,7 @@ def test_decision_1k_runs_and_input_raises_rate():
     net = build_decision_1k(jr.key(0), n_exc=80, n_inh=20, n_in=10, rate_hz=100.0)
     state = snn.init_state(net)
     _, rec = snn.simulate(net, state, 500, dt_ms=0.1, key=jr.key(1), record=snn.Record(counts=True))
-    assert rec["counts"]["E"][:10].sum() > 0
+    assert rec.counts["E"][:10].sum() > 0
 
 
 def test_public_api_names_exist():

@@ -73,21 +73,26 @@ def test_exp_current_psp_kernel_matches_closed_form():
             inputs={"in": jnp.asarray(data, jnp.float64)},
             record=snn.Record(voltages="A"),
         )
-        v = np.asarray(rec["v"]["A"][:, 0])
+        v = np.asarray(rec.v["A"][:, 0])
     a, b = _alpha_beta()
     n = np.arange(200)
     h = J_MV * (1 - b) * (a ** (n + 1) - b ** (n + 1)) / (a - b)
     np.testing.assert_allclose(v, h, rtol=1e-10, atol=1e-14)  # float64 recursion vs formula
 
 
-def test_decay_factors():
-    assert snn.Delta().decay(0.1) == 1.0
-    assert snn.ExpCurrent(5.0).decay(0.1) == math.exp(-0.02)
-    assert snn.ExpConductance(2.0, -80.0).decay(0.5) == math.exp(-0.25)
-    # Array time constants take the float32 path.
-    np.testing.assert_allclose(
-        snn.ExpCurrent(jnp.array([5.0, 10.0])).decay(0.1), np.exp([-0.02, -0.01]), rtol=1e-6
-    )
+def test_one_step_decays_then_adds_the_drive_and_acts_as_documented():
+    x0, d, v = jnp.array([1.0, 2.0]), jnp.array([0.5, 0.0]), jnp.array([-60.0, -50.0])
+    x, effect = snn.ExpCurrent(5.0).step(x0, d, v, dt_ms=0.1)
+    np.testing.assert_allclose(x, x0 * math.exp(-0.02) + d, rtol=1e-7)
+    assert effect.current_mv is x and effect.conductance is None
+    g, effect = snn.ExpConductance(2.0, -80.0).step(x0, d, v, dt_ms=0.5)
+    np.testing.assert_allclose(g, x0 * math.exp(-0.25) + d, rtol=1e-7)
+    np.testing.assert_allclose(effect.conductance_reversal_mv, -80.0 * g, rtol=1e-7)
+    state, effect = snn.Delta().step(None, d, v, dt_ms=0.1)
+    assert state is None and effect.jump_mv is d
+    # array time constants (traced) decay per synapse
+    x, _ = snn.ExpCurrent(jnp.array([5.0, 10.0])).step(x0, d, v, dt_ms=0.1)
+    np.testing.assert_allclose(x, x0 * np.exp([-0.02, -0.01]) + d, rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +136,7 @@ def free_membrane():
         record=snn.Record(voltages=True, every=EVERY),
     )
     skip = BURN_IN // EVERY
-    return {k: np.asarray(v[skip:], np.float64) for k, v in rec["v"].items()}
+    return {k: np.asarray(v[skip:], np.float64) for k, v in rec.v.items()}
 
 
 @pytest.mark.parametrize("pop, moments", [("D", delta_moments), ("C", current_moments)])

@@ -36,8 +36,10 @@ def test_vmap_over_keys_states_and_parameters_equals_stack_of_single_trials(layo
         np.testing.assert_array_equal(spikes(got), spikes(single))
         # Batched matrix products may sum in another order: V to float32 rounding.
         for p in ("E", "I"):
-            np.testing.assert_allclose(got["v"][p], single["v"][p], rtol=1e-5, atol=1e-5)
-        np.testing.assert_array_equal(batched_final.refractory[b], final.refractory)
+            np.testing.assert_allclose(got.v[p], single.v[p], rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(
+            batched_final.neurons[0].refractory[b], final.neurons[0].refractory
+        )
     assert len({spikes(jax.tree.map(lambda x, b=b: x[b], batched)).sum() for b in range(3)}) == 3
 
 
@@ -53,7 +55,7 @@ def _input_net():
 def test_vmap_over_input_data_equals_stack_of_single_trials():
     net = _input_net()
     data = (jr.uniform(jr.key(1), (3, 300, 4)) < 0.1).astype(jnp.float32)
-    current = jr.uniform(jr.key(2), (3, 300), minval=0.0, maxval=2.0)
+    current = jr.uniform(jr.key(2), (3, 300, 1), minval=0.0, maxval=2.0)
 
     def trial(d, c):
         return snn.simulate(
@@ -63,7 +65,7 @@ def test_vmap_over_input_data_equals_stack_of_single_trials():
             dt_ms=DT,
             inputs={"in": d, "c": c},
             record=snn.Record(spikes="A"),
-        )[1]["spikes"]["A"]
+        )[1].spikes["A"]
 
     batched = jax.vmap(trial)(data, current)
     for b in range(3):
@@ -125,7 +127,7 @@ def _loss(w, amplitude, tau, data, layout="auto"):
         inputs={"in": data},
         record=snn.Record(counts=True),
     )
-    count = rec["counts"]["A"].sum()
+    count = rec.counts["A"].sum()
     return final.v.sum() + count, count
 
 

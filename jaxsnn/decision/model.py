@@ -37,14 +37,13 @@ API for users of the model (gradient training, Hebbian rules, evaluation):
   Hz and a trial key; batch with `jax.vmap` over rates and keys.
 - `model.network` is the `Network`; `model.with_network(net)` swaps it (e.g. after a
   plasticity update); `model.constrained()` re-imposes sparsity and Dale's law.
-- `model.trial_network(rates_hz)` is the network with the input rates filled in, for
-  `jaxsnn.simulate` (raster plots, plasticity).
+- `model.trial_inputs(rates_hz)` is the per-trial data of `jaxsnn.simulate` (the input
+  rates), for running `model.network` yourself (raster plots, plasticity).
 """
 
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
@@ -54,11 +53,11 @@ from .._checks import check_int, check_positive
 from ..connectivity import FixedProbability, numpy_rng
 from ..initializers import AbstractInitializer
 from ..inputs import PoissonInput
-from ..network import Network, NetworkState, init_state, network_step
-from ..neuron import LIF
+from ..network import Network, NetworkState, init_state
+from ..neurons import LIF
 from ..population import Population
 from ..projection import connect
-from ..simulate import Record, check_dt, simulate
+from ..simulation import Record, check_dt, simulate
 
 OUTPUT = "out"
 INPUT = "in"
@@ -134,16 +133,15 @@ class DecisionModel(eqx.Module):
         """Float dtype of the weights (and of the simulation state)."""
         return self.network.projections[0].weights.dtype
 
-    def trial_network(self, rates_hz: Float[ArrayLike, " n_in"]) -> Network:
-        """The network with the input channels firing at `rates_hz` (Hz, shape (n_in,))."""
+    def trial_inputs(self, rates_hz: Float[ArrayLike, " n_in"]) -> dict[str, Array]:
+        """The per-trial data of one trial for `simulate`: the input rates (Hz, (n_in,))."""
         rates = jnp.asarray(rates_hz, self.dtype)
         if rates.shape != (self.n_in,):
             raise ValueError(
                 f"rates_hz must have shape ({self.n_in},) for one trial, got {rates.shape}; "
                 "use jax.vmap for a batch"
             )
-        index = [i.name for i in self.network.inputs].index(self.input)
-        return eqx.tree_at(lambda n: n.inputs[index].rate_hz, self.network, rates)
+        return {self.input: rates}
 
     def with_network(self, network: Network) -> DecisionModel:
         """A copy with another network of the same structure (e.g. new weights)."""
@@ -156,7 +154,7 @@ class DecisionModel(eqx.Module):
     def run(
         self, rates_hz: Float[ArrayLike, " n_in"], key: PRNGKeyArray
     ) -> tuple[NetworkState, Float[Array, ""]]:
-        """Simulate one trial from rest (one `lax.scan`, checkpointed if `checkpoint`).
+        """Simulate one trial from rest (`simulate`, checkpointed if `checkpoint`).
 
         Args:
             rates_hz: (n_in,) input rates (Hz).
@@ -166,21 +164,17 @@ class DecisionModel(eqx.Module):
             `(final_state, count)`: the state after `n_steps` steps and the total number of
             output-population spikes (a float carrying the spikes' surrogate derivatives).
         """
-        network = self.trial_network(rates_hz)
-        out = network.slice(self.output)
-        dt_ms = self.dt_ms
-
-        def step(carry, _):
-            state, count = carry
-            state, _ = network_step(network, state, {}, dt_ms=dt_ms, key=key)
-            return (state, count + jnp.sum(state.spikes[out])), None
-
-        if self.checkpoint:
-            step = jax.checkpoint(step)
-        state = init_state(network, dtype=self.dtype)
-        carry = (state, jnp.zeros((), self.dtype))
-        (state, count), _ = jax.lax.scan(step, carry, None, length=self.n_steps)
-        return state, count
+        state, rec = simulate(
+            self.network,
+            init_state(self.network, dtype=self.dtype),
+            self.n_steps,
+            dt_ms=self.dt_ms,
+            key=key,
+            inputs=self.trial_inputs(rates_hz),
+            record=Record(counts=(self.output,)),
+            checkpoint=self.checkpoint,
+        )
+        return state, jnp.sum(rec.counts[self.output])
 
     def output_count(
         self, rates_hz: Float[ArrayLike, " n_in"], key: PRNGKeyArray
@@ -209,12 +203,16 @@ class DecisionModel(eqx.Module):
             Dict population name -> (n_steps, n) 0/1 spikes (same trial as `logit` with
             the same rates and key).
         """
-        network = self.trial_network(rates_hz)
-        state = init_state(network, dtype=self.dtype)
         _, rec = simulate(
-            network, state, self.n_steps, dt_ms=self.dt_ms, key=key, record=Record(spikes=True)
+            self.network,
+            init_state(self.network, dtype=self.dtype),
+            self.n_steps,
+            dt_ms=self.dt_ms,
+            key=key,
+            inputs=self.trial_inputs(rates_hz),
+            record=Record(spikes=True),
         )
-        return rec["spikes"]
+        return rec.spikes
 
 
 def build_decision_model(

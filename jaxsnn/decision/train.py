@@ -110,7 +110,7 @@ def _mask_absent(grads: DecisionModel, model: DecisionModel) -> DecisionModel:
     ):
         if g.weights is None:
             continue
-        keep = p.mask if p.mask is not None else p.targets < p.n_post
+        keep = p.layout.exists()
         chosen.append(i)
         masked.append(jnp.where(keep, g.weights, jnp.zeros_like(g.weights)))
     if not chosen:

@@ -18,7 +18,7 @@ from ..connectivity import FixedProbability, FromPairs
 from ..initializers import AbsNormal, Constant
 from ..inputs import PoissonInput
 from ..network import Network
-from ..neuron import LIF
+from ..neurons import LIF
 from ..population import Population
 from ..projection import connect
 

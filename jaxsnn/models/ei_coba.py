@@ -28,11 +28,11 @@ from ..connectivity import FixedProbability
 from ..initializers import Constant
 from ..inputs import CurrentInput
 from ..network import Network, NetworkState, init_state
-from ..neuron import LIF
+from ..neurons import LIF
 from ..population import Population
 from ..projection import connect
 from ..propagation import AbstractPropagation
-from ..synapse import ExpConductance
+from ..synapses import ExpConductance
 
 DT_MS = 0.1
 V_REST_MV = -60.0

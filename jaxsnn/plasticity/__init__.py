@@ -1,20 +1,12 @@
-"""Local learning: Hebbian and STDP rules, plasticity inside the simulation scan,
-homeostasis and structural changes, and hybrid STDP + optax training.
+"""Local learning: Hebbian and STDP rules, run inside `simulate` (`Plasticity`), replayed
+on given spike trains (`run_rule`), homeostasis and structural changes.
 
-Rules return weight updates shaped like the weights; `plastic_simulate` runs them in the
-same `lax.scan` as the dynamics.
+Rules return weight updates shaped like the weights; `simulate(..., plasticity=...)` runs
+them in the same `lax.scan` as the dynamics and returns a network-shaped update.
 """
 
-from .plastic_simulate import (
-    PlasticState,
-    apply_updates,
-    init_plastic_state,
-    plastic_simulate,
-    plastic_simulate_batch,
-    plastic_step,
-    resolve_rules,
-    with_plastic_weights,
-)
+from .learning import Plasticity, weight_means
+from .replay import run_rule
 from .rules import (
     STDP,
     AbstractPlasticityRule,
@@ -23,10 +15,10 @@ from .rules import (
     Hebbian,
     Multiplicative,
 )
-from .run_rule import run_rule
-from .traces import AbstractPairing, AllPairs, NearestSpike, SynapseLayout, Traces, decay_trace
+from .traces import AbstractPairing, AllPairs, NearestSpike, Traces, decay_trace
 
 __all__ = [
+    "STDP",
     "AbstractPairing",
     "AbstractPlasticityRule",
     "AbstractWeightDependence",
@@ -35,17 +27,9 @@ __all__ = [
     "Hebbian",
     "Multiplicative",
     "NearestSpike",
-    "PlasticState",
-    "STDP",
-    "SynapseLayout",
+    "Plasticity",
     "Traces",
-    "apply_updates",
     "decay_trace",
-    "init_plastic_state",
-    "plastic_simulate",
-    "plastic_simulate_batch",
-    "plastic_step",
-    "resolve_rules",
     "run_rule",
-    "with_plastic_weights",
+    "weight_means",
 ]

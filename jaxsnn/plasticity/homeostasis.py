@@ -28,7 +28,6 @@ from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
 from .._checks import check_positive, check_probability
 from ..initializers import AbstractInitializer
-from .traces import SynapseLayout
 
 
 def mean_input_current(
@@ -182,12 +181,11 @@ def resample_weights(
 
 def projection_critical_threshold(projection, mean_input, t_ref_steps, *, use_abs=False):
     """`critical_threshold` of a projection's weights (its own mask/targets)."""
-    layout = SynapseLayout.of(projection)
     return critical_threshold(
         projection.weights,
         mean_input,
         t_ref_steps,
-        exists=layout.exists(projection.weights),
+        exists=projection.layout.exists(),
         n_post=projection.n_post,
         use_abs=use_abs,
     )
@@ -195,28 +193,23 @@ def projection_critical_threshold(projection, mean_input, t_ref_steps, *, use_ab
 
 def rescale_projection(projection, target_mean):
     """The projection with its weights rescaled to mean `target_mean`."""
-    ex = SynapseLayout.of(projection).exists(projection.weights)
+    ex = projection.layout.exists()
     return projection.with_weights(rescale_to_mean(projection.weights, target_mean, ex))
 
 
 def prune_projection(projection, fraction):
     """The projection with its weakest `fraction` of synapses removed (dense: mask
     cleared; sparse: slots turned into padding, target `n_post`)."""
-    ex = SynapseLayout.of(projection).exists(projection.weights)
+    ex = projection.layout.exists()
     w, keep = prune_weakest(projection.weights, fraction, ex)
     projection = projection.with_weights(w)
-    if projection.targets is None:
-        return eqx.tree_at(lambda p: p.mask, projection, keep, is_leaf=lambda x: x is None)
-    targets = jnp.where(keep, projection.targets, projection.n_post).astype(
-        projection.targets.dtype
-    )
-    return eqx.tree_at(lambda p: p.targets, projection, targets)
+    return eqx.tree_at(lambda p: p.layout, projection, projection.layout.keep(keep))
 
 
 def resample_projection(key, projection, init, *, where=None, scale=None):
     """The projection with fresh weights from `init` at its synapses (sign from Dale's
     law unless `scale` is given)."""
-    ex = SynapseLayout.of(projection).exists(projection.weights)
+    ex = projection.layout.exists()
     scale = (projection.sign or 1) if scale is None else scale
     w = resample_weights(key, projection.weights, init, ex, where=where, scale=scale)
     return projection.with_weights(w)

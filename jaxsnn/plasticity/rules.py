@@ -10,8 +10,8 @@ Every rule has two halves:
   update of one step;
 - `bound(w, dw) -> dw`: the update made admissible for the weights `w` (clipping of
   `w + dw` to `[0, w_max]` when `clip=True`, else `dw`).
-`rule(...)` is `update` followed by `bound`. `plastic_simulate` uses `bound` after every
-step in online mode and once on the trial's summed update in accumulated mode.
+`rule(...)` is `update` followed by `bound`. `simulate` (with `Plasticity`) uses `bound` after
+every step in online mode and once on the run's summed update in accumulated mode.
 
 Spike-timing convention (all rules). At step t (time t·dt) `s_pre` are the presynaptic
 spikes that *arrive* at the synapse at this step and `s_post` the postsynaptic spikes
@@ -21,11 +21,21 @@ emitted at this step. A step computes, in this order,
     dw_ij  = η · [ A₊ · f₊(w_ij) · x_pre,i · s_post,j  −  A₋ · f₋(w_ij) · s_pre,i · x_post,j ]
     x_pre  ← pairing(x_pre, s_pre),  x_post ← pairing(x_post, s_post)
 
-so a pair of spikes in the same step (Δt = 0) does not interact: coincident spikes neither
-potentiate nor depress; pairs with Δt = t_post − t_pre ≥ dt add `A₊e^{−Δt/τ₊}` and pairs
-with Δt ≤ −dt add `−A₋e^{Δt/τ₋}` (times η·f). Ignoring the coincident pair keeps the
-discrete-time mean drift unbiased to first order in dt/τ (counting it would add A₊ per
-coincidence, a bias of about dt/τ relative to A₊τ₊).
+so by default a pair of spikes in the same step (Δt = 0) does not interact: coincident
+spikes neither potentiate nor depress; pairs with Δt = t_post − t_pre ≥ dt add
+`A₊e^{−Δt/τ₊}` and pairs with Δt ≤ −dt add `−A₋e^{Δt/τ₋}` (times η·f). `STDP` can count a
+coincident pair with a weight c (`coincident_weight`): it then adds c·(A₊f₊ − A₋f₋).
+
+Discretisation bias (all-pairs, additive, independent Poisson spikes at rates r_pre and
+r_post, Bernoulli per step): the trace seen by a spike sums e^{−k·dt/τ} over k ≥ 1,
+i.e. 1/(e^{dt/τ} − 1) = τ/dt − 1/2 + dt/(12τ) − ..., so the mean drift per unit time is
+
+    r_pre·r_post·[(A₊τ₊ − A₋τ₋) + (c − 1/2)·(A₊ − A₋)·dt + O(dt²/τ)]
+
+against `r_pre·r_post·(A₊τ₊ − A₋τ₋)` in continuous time. Ignoring coincident pairs
+(c = 0, the default) is biased by −(A₊ − A₋)·(dt/2)·r_pre·r_post; counting them fully
+(c = 1) by +(A₊ − A₋)·(dt/2)·r_pre·r_post; c = 1/2 (the trapezoidal rule) is unbiased to
+first order in dt/τ (tests/test_plasticity_drift.py measures all three).
 """
 
 from __future__ import annotations
@@ -37,8 +47,9 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import check_finite, check_nonnegative, check_positive
-from .traces import AbstractPairing, AllPairs, SynapseLayout, Traces, decay_trace
+from .._checks import check_finite, check_nonnegative, check_positive, check_probability
+from ..layout import AbstractLayout
+from .traces import AbstractPairing, AllPairs, Traces, decay_trace
 
 
 class AbstractWeightDependence(eqx.Module):
@@ -80,7 +91,7 @@ class AbstractPlasticityRule(eqx.Module):
         s_pre: Float[Array, " n_pre"],
         s_post: Float[Array, " n_post"],
         *,
-        layout: SynapseLayout,
+        layout: AbstractLayout,
         dt_ms: float,
     ) -> tuple[Float[Array, "n_pre k"], Traces]:
         """One step: the unbounded update `dw` (shaped like `w`, 0 where no synapse) and
@@ -118,7 +129,9 @@ class STDP(AbstractPlasticityRule):
     With `AllPairs()` every pair adds its window value; with `NearestSpike()` only the
     nearest preceding partner of each spike does (see `jaxsnn.plasticity.traces`).
     Under independent Poisson pre/post firing at rates r (Hz) the mean drift of additive
-    all-to-all STDP without bounds is `η·r_pre·r_post·(A₊τ₊ − A₋τ₋)`.
+    all-to-all STDP without bounds is `η·r_pre·r_post·(A₊τ₊ − A₋τ₋)` in continuous time;
+    the discrete-time bias of each treatment of coincident pairs is in the module
+    docstring.
 
     Attributes:
         a_plus: potentiation amplitude A₊ (weight units), >= 0.
@@ -131,6 +144,9 @@ class STDP(AbstractPlasticityRule):
         balanced: if True, A₋ = A₊·τ₊/τ₋ (zero-integral window); `a_minus` must be None.
         pairing: `AllPairs()` (default) or `NearestSpike()`.
         weight_dependence: `Additive()` (default) or `Multiplicative()`.
+        coincident_weight: c in [0, 1], how much a pre/post pair in the same step counts
+            (0: not at all, the default; 1/2: unbiased mean drift to first order in dt;
+            1: as a pair at Δt = ±0 on both sides).
     """
 
     a_plus: float | Array = 0.01
@@ -143,9 +159,11 @@ class STDP(AbstractPlasticityRule):
     balanced: bool = eqx.field(default=False, static=True)
     pairing: AbstractPairing = AllPairs()
     weight_dependence: AbstractWeightDependence = Additive()
+    coincident_weight: float | Array = 0.0
 
     def __check_init__(self):
         check_nonnegative("STDP.a_plus", self.a_plus)
+        check_probability("STDP.coincident_weight", self.coincident_weight)
         if self.balanced:
             if self.a_minus is not None:
                 raise ValueError(
@@ -184,8 +202,13 @@ class STDP(AbstractPlasticityRule):
         x_pre = decay_trace(traces.pre, self.tau_plus_ms, dt_ms)
         x_post = decay_trace(traces.post, self.tau_minus_ms, dt_ms)
         f_plus, f_minus = self.weight_dependence.factors(w, self.w_max)
-        ltp = self.a_plus * f_plus * layout.outer(x_pre, s_post)
-        ltd = self.a_minus_value * f_minus * layout.outer(s_pre, x_post)
+        c = self.coincident_weight
+        if isinstance(c, int | float) and c == 0:
+            seen_pre, seen_post = x_pre, x_post
+        else:  # a coincident pair is seen as c spikes in the partner's trace
+            seen_pre, seen_post = x_pre + c * s_pre, x_post + c * s_post
+        ltp = self.a_plus * f_plus * layout.outer(seen_pre, s_post)
+        ltd = self.a_minus_value * f_minus * layout.outer(s_pre, seen_post)
         dw = (self.eta * (ltp - ltd)).astype(w.dtype)
         new = Traces(self.pairing(x_pre, s_pre), self.pairing(x_post, s_post))
         return dw, new
@@ -246,7 +269,7 @@ class Hebbian(AbstractPlasticityRule):
             a, b = x_pre, x_post
         else:
             a, b = s_pre, s_post
-        exists = layout.exists(w)
+        exists = layout.exists()
         dw = self.eta * layout.outer(a, b) - self.decay_per_ms * dt_ms * w
         dw = jnp.where(exists, dw, jnp.zeros((), w.dtype)).astype(w.dtype)
         if self.normalise:

@@ -24,8 +24,9 @@ grow until the free output fires like the taught one, those active when the outp
 should be silent shrink. Every quantity is local to the synapse (its own pre and
 post traces and the teacher's effect on its post neuron); no gradient is computed.
 
-Both phases use `plastic_simulate` (accumulated mode) inside one jitted step, batched
-with `jax.vmap`.
+Both phases are one `simulate` with `Plasticity(mode="accumulate")` inside one jitted
+step, batched with `jax.vmap`; the teacher is a `CurrentInput` whose per-trial amplitude
+is data (0 in the free phase).
 """
 
 from __future__ import annotations
@@ -40,18 +41,15 @@ import optax
 from jaxtyping import PRNGKeyArray
 
 from .._checks import check_int, check_nonnegative, check_positive
-from ..decision.tasks import SPLITS
-from ..decision.train import TrainResult, run_steps
 from ..inputs import CurrentInput
 from ..network import init_state
-from ..simulate import Record
-from .plastic_simulate import plastic_simulate
-from .rules import Hebbian
+from ..plasticity import Hebbian, Plasticity
+from ..record import Record
+from ..simulation import simulate
+from .tasks import SPLITS
+from .train import TrainResult, run_steps
 
 TEACHER = "teacher"
-
-
-HebbianTrainResult = TrainResult  # the same fields; kept as a name for readers
 
 
 def readout_indices(model) -> tuple[int, ...]:
@@ -65,11 +63,11 @@ def readout_indices(model) -> tuple[int, ...]:
     )
 
 
-def _phase_network(model, rates_hz, teacher_mv):
-    net = model.trial_network(rates_hz)
-    # appended last, so the Poisson input keeps its index and draws the same spikes
-    teacher = CurrentInput(TEACHER, model.output, model.n_out, teacher_mv)
-    return eqx.tree_at(lambda n: n.inputs, net, net.inputs + (teacher,))
+def _teacher_network(model):
+    """The model's network with the teacher current (amplitude given per phase as data);
+    appended last, so the other inputs keep their random streams."""
+    teacher = CurrentInput(TEACHER, model.output, model.n_out, 0.0)
+    return eqx.tree_at(lambda n: n.inputs, model.network, model.network.inputs + (teacher,))
 
 
 @eqx.filter_jit
@@ -103,18 +101,18 @@ def hebbian_step(
     rates, labels = task.sample(k_data, batch_size, model.n_in, model.dtype)
     keys = jr.split(k_trials, batch_size)
     indices = readout_indices(model)
-    rules = {i: rule for i in indices}
-    record = Record(counts=(model.output,))
+    plasticity = Plasticity({i: rule for i in indices}, mode="accumulate")
+    network = _teacher_network(model)
 
     def phase(rates_hz, trial_key, teacher):
-        net = _phase_network(model, rates_hz, teacher)
-        state = init_state(net, dtype=model.dtype)
-        _, ps, rec = plastic_simulate(
-            net, state, model.n_steps, rules=rules, dt_ms=model.dt_ms, key=trial_key,
-            record=record, mode="accumulate",
+        inputs = model.trial_inputs(rates_hz) | {TEACHER: teacher}
+        _, rec = simulate(
+            network, init_state(network, dtype=model.dtype), model.n_steps, dt_ms=model.dt_ms,
+            key=trial_key, inputs=inputs, record=Record(counts=(model.output,)),
+            plasticity=plasticity,
         )  # fmt: skip
-        rate = jnp.sum(rec["counts"][model.output]) * (1000.0 / (model.n_out * model.window_ms))
-        return ps.dw, rate
+        rate = jnp.sum(rec.counts[model.output]) * (1000.0 / (model.n_out * model.window_ms))
+        return plasticity.updates_of(network, rec.updates), rate
 
     def trial(rates_hz, label, trial_key):
         sign = (2 * label - 1).astype(model.dtype)
@@ -151,7 +149,7 @@ def train_hebbian(
     margin_hz: float = 10.0,
     tau_ms: float = 20.0,
     callback: Callable[[int, float, float], None] | None = None,
-) -> HebbianTrainResult:
+) -> TrainResult:
     """Train the readout of a decision model with contrastive Hebbian learning (no
     gradients; rule in the module docstring).
 
@@ -174,7 +172,7 @@ def train_hebbian(
         callback: called as `callback(step, loss, accuracy)` after every step.
 
     Returns:
-        A `HebbianTrainResult` (fields as `jaxsnn.decision.train.TrainResult`).
+        A `TrainResult`.
 
     Raises:
         ValueError: bad arguments.

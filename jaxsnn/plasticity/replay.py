@@ -11,8 +11,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ..layout import AbstractLayout, DenseLayout
 from .rules import AbstractPlasticityRule
-from .traces import SynapseLayout
 
 
 @eqx.filter_jit
@@ -23,7 +23,7 @@ def run_rule(
     s_post: Float[Array, "T n_post"],
     *,
     dt_ms: float,
-    layout: SynapseLayout | None = None,
+    layout: AbstractLayout | None = None,
     online: bool = True,
 ) -> tuple[Float[Array, "n_pre k"], Float[Array, "T n_pre k"]]:
     """Apply `rule` step by step to the spike trains `s_pre`, `s_post` (time first).
@@ -48,7 +48,7 @@ def run_rule(
             f"got {s_pre.shape} and {s_post.shape}"
         )
     if layout is None:
-        layout = SynapseLayout(s_post.shape[1])
+        layout = DenseLayout(s_pre.shape[1], s_post.shape[1])
     traces = rule.init(s_pre.shape[1], s_post.shape[1], w0.dtype)
     s_pre = s_pre.astype(w0.dtype)
     s_post = s_post.astype(w0.dtype)

@@ -2,10 +2,8 @@
 
 The command line of `jaxsnn.cli` delegates here. The learning mode is a clean switch:
 `--learning gradient` (default) trains with `jaxsnn.decision.train.train` (optax, BPTT);
-`--learning hebbian` calls `jaxsnn.plasticity.decision_hebbian.train_hebbian(model, task,
-key, steps=..., batch_size=..., callback=...)` when that module exists, and otherwise
-exits with status 2 and a message. Both return an object with `model`, `losses`,
-`accuracies`, `seconds` and `compile_seconds`.
+`--learning hebbian` calls `jaxsnn.decision.hebbian.train_hebbian(model, task, key,
+steps=..., batch_size=..., callback=...)`. Both return a `TrainResult`.
 
 Output folder (`--out`, default ./jaxsnn-out): `raster.png` (one held-out trial of each
 class after training), `loss.png` (training curve) and `summary.json`, each written
@@ -15,7 +13,6 @@ atomically.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import platform
 import sys
@@ -83,8 +80,8 @@ def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
         "--learning",
         choices=LEARNING,
         default="gradient",
-        help="gradient: optax + surrogate-gradient BPTT (default); hebbian: "
-        "jaxsnn.plasticity.decision_hebbian when available",
+        help="gradient: optax + surrogate-gradient BPTT (default); hebbian: contrastive "
+        "Hebbian learning (jaxsnn.decision.hebbian)",
     )
     parser.add_argument(
         "--steps",
@@ -134,11 +131,9 @@ def _trainer(learning: str):
         from .train import train
 
         return train
-    try:
-        module = importlib.import_module("jaxsnn.plasticity.decision_hebbian")
-    except ImportError:
-        return None
-    return getattr(module, "train_hebbian", None)
+    from .hebbian import train_hebbian
+
+    return train_hebbian
 
 
 def _fmt_cm(cm: list[list[int]]) -> list[str]:
@@ -153,14 +148,6 @@ def run_decide(args: argparse.Namespace) -> int:
     """Run `jaxsnn decide` with parsed arguments; returns the exit status."""
     wall0 = time.perf_counter()
     trainer = _trainer(args.learning)
-    if trainer is None:
-        print(
-            f"jaxsnn decide: error: --learning {args.learning} needs "
-            "jaxsnn.plasticity.decision_hebbian.train_hebbian, which is not available "
-            "in this installation",
-            file=sys.stderr,
-        )
-        return 2
     if args.n_out >= args.n_exc:
         print(
             f"jaxsnn decide: error: --n-out ({args.n_out}) must be smaller than --n-exc "

@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import jax.random as jr
 import pytest
 
+from jaxsnn.decision.hebbian import readout_indices, train_hebbian
 from jaxsnn.decision.model import build_decision_model
 from jaxsnn.decision.tasks import RatePattern
-from jaxsnn.plasticity.decision_hebbian import readout_indices, train_hebbian
 
 
 def _accuracy(model, task, n=64):

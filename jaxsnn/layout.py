@@ -1,0 +1,193 @@
+"""Where the synapses of a projection are: its storage layout.
+
+The layout is the one place that knows which (pre, post) pairs hold a synapse and how
+the weights are stored; propagation, plasticity rules, homeostasis, the constraints of
+training and the plots all ask it. Two storages:
+
+- `DenseLayout`: weights of shape (n_pre, n_post); `mask` (n_pre, n_post) bool marks the
+  existing synapses (None: every pair exists);
+- `SparseLayout` (ELL, one row per presynaptic neuron): weights and `targets` of shape
+  (n_pre, k), k the largest out-degree; `targets[i, m]` is the postsynaptic index of
+  synapse m of neuron i, and padding slots hold `n_post` (dropped) with weight 0.
+
+Quantities "per synapse" (weights, plasticity updates, delays) are arrays shaped like the
+weights, 0 where no synapse exists.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float, Int
+
+
+class AbstractLayout(eqx.Module):
+    """Where the synapses of an (n_pre → n_post) projection are (module docstring)."""
+
+    n_pre: eqx.AbstractVar[int]
+    n_post: eqx.AbstractVar[int]
+
+    @property
+    @abc.abstractmethod
+    def shape(self) -> tuple[int, int]:
+        """The shape of the weights and of every per-synapse array."""
+
+    # Every layout also has `targets` (ELL postsynaptic indices, or None for dense
+    # storage) and `mask` (dense mask of existing synapses, or None: sparse, or every
+    # pair exists), as a field or a class attribute.
+
+    @abc.abstractmethod
+    def exists(self) -> Bool[Array, "n_pre k"]:
+        """True where a synapse exists, shaped like the weights."""
+
+    @abc.abstractmethod
+    def post(self, b: Float[Array, " n_post"]) -> Float[Array, "n_pre_or_1 k"]:
+        """A postsynaptic quantity seen at each synapse slot (broadcasts to the weights'
+        shape; 0 on padding slots)."""
+
+    @abc.abstractmethod
+    def post_sum(self, x: Float[Array, "n_pre k"]) -> Float[Array, " n_post"]:
+        """`Σ_i x_ij` over the synapses onto each postsynaptic neuron j."""
+
+    @abc.abstractmethod
+    def dense(self, x: Float[Array, "n_pre k"]) -> Float[Array, "n_pre n_post"]:
+        """A per-synapse array as a dense (n_pre, n_post) matrix (0 where no synapse)."""
+
+    @abc.abstractmethod
+    def product(
+        self, weights: Float[Array, "n_pre k"], s: Float[Array, " n_pre"]
+    ) -> Float[Array, " n_post"]:
+        """The full product `Σ_i w_ij s_i` over every stored synapse."""
+
+    @abc.abstractmethod
+    def keep(self, keep: Bool[Array, "n_pre k"]) -> AbstractLayout:
+        """This layout with only the synapses where `keep` is True (pruning)."""
+
+    @abc.abstractmethod
+    def delayed(
+        self, weights: Float[Array, "n_pre k"], steps: Int[Array, "n_pre k"], n_slots: int
+    ) -> tuple[Float[Array, "..."], AbstractLayout]:
+        """The weights and layout of the same synapses onto `n_slots · n_post` virtual
+        targets: synapse (i, j) with a delay of d steps lands on `d·n_post + j`, so one
+        product gives the drive of every future step at once (per-synapse delays)."""
+
+    def outer(
+        self, a: Float[Array, " n_pre"], b: Float[Array, " n_post"]
+    ) -> Float[Array, "n_pre k"]:
+        """`a_i · b_j` at every existing synapse (i, j), 0 elsewhere, shaped like the weights."""
+        out = a[:, None] * self.post(b)
+        if self.mask is not None:
+            out = jnp.where(self.mask, out, jnp.zeros((), out.dtype))
+        return out
+
+    @property
+    def n_synapses(self) -> int:
+        """Number of existing synapses (concrete layouts only)."""
+        return int(np.asarray(self.exists()).sum())
+
+
+class DenseLayout(AbstractLayout):
+    """Dense storage: weights (n_pre, n_post), `mask` of existing synapses or None.
+
+    Attributes:
+        n_pre, n_post: sizes.
+        mask: (n_pre, n_post) bool, or None when every pair holds a synapse.
+    """
+
+    n_pre: int = eqx.field(static=True)
+    n_post: int = eqx.field(static=True)
+    mask: Bool[Array, "n_pre n_post"] | None = None
+
+    @property
+    def shape(self):
+        return (self.n_pre, self.n_post)
+
+    targets: ClassVar[None] = None
+
+    def exists(self):
+        if self.mask is None:
+            return jnp.ones(self.shape, bool)
+        return self.mask
+
+    def post(self, b):
+        return b[None, :]
+
+    def post_sum(self, x):
+        return jnp.sum(x, axis=0)
+
+    def dense(self, x):
+        return x
+
+    def product(self, weights, s):
+        return s @ weights
+
+    def keep(self, keep):
+        return DenseLayout(self.n_pre, self.n_post, keep)
+
+    def delayed(self, weights, steps, n_slots):
+        slots = jnp.arange(n_slots, dtype=steps.dtype)
+        w = jnp.where(steps[:, None, :] == slots[None, :, None], weights[:, None, :], 0)
+        return w.reshape(self.n_pre, n_slots * self.n_post), DenseLayout(
+            self.n_pre, n_slots * self.n_post
+        )
+
+
+class SparseLayout(AbstractLayout):
+    """Sparse ELL storage: weights and `targets` (n_pre, k), padding targets = n_post.
+
+    Attributes:
+        n_pre, n_post: sizes.
+        targets: (n_pre, k) int32 postsynaptic indices.
+    """
+
+    n_pre: int = eqx.field(static=True)
+    n_post: int = eqx.field(static=True)
+    targets: Int[Array, "n_pre k"]
+
+    def __check_init__(self):
+        if self.targets is None or jnp.ndim(self.targets) != 2:
+            raise ValueError("SparseLayout.targets must be an (n_pre, k) integer array")
+        if self.targets.shape[0] != self.n_pre:
+            raise ValueError(
+                f"SparseLayout.targets must have {self.n_pre} rows, got {self.targets.shape}"
+            )
+
+    @property
+    def shape(self):
+        return tuple(self.targets.shape)
+
+    mask: ClassVar[None] = None
+
+    def exists(self):
+        return self.targets < self.n_post
+
+    def post(self, b):
+        padded = jnp.concatenate([b, jnp.zeros((1,), b.dtype)])
+        return padded[self.targets]
+
+    def post_sum(self, x):
+        return jnp.zeros((self.n_post,), x.dtype).at[self.targets].add(x, mode="drop")
+
+    def dense(self, x):
+        rows = jnp.broadcast_to(jnp.arange(self.n_pre)[:, None], self.targets.shape)
+        out = jnp.zeros((self.n_pre, self.n_post), x.dtype)
+        return out.at[rows, self.targets].add(x, mode="drop")
+
+    def product(self, weights, s):
+        contrib = s[:, None] * weights
+        return jnp.zeros((self.n_post,), contrib.dtype).at[self.targets].add(contrib, mode="drop")
+
+    def keep(self, keep):
+        targets = jnp.where(keep, self.targets, self.n_post).astype(self.targets.dtype)
+        return SparseLayout(self.n_pre, self.n_post, targets)
+
+    def delayed(self, weights, steps, n_slots):
+        n_virtual = n_slots * self.n_post
+        targets = jnp.where(
+            self.exists(), steps.astype(self.targets.dtype) * self.n_post + self.targets, n_virtual
+        ).astype(self.targets.dtype)
+        return weights, SparseLayout(self.n_pre, n_virtual, targets)

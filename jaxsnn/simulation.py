@@ -1,0 +1,340 @@
+"""`simulate`: run a network for n steps as one `lax.scan`, the one loop of jaxsnn.
+
+Everything a run can do is an option of `simulate`: what to record (`Record`, every k
+steps: a scan of windows, each a scan of `every` steps, so memory grows with
+n_steps/every, not with n_steps), per-trial input data (`inputs`), plasticity rules
+running in the same scan (`plasticity`), gradient checkpointing of the step
+(`checkpoint`). A simulation continues from a returned state: running 10 windows of
+1000 steps with the same key gives the same spikes as one run of 10 000 steps.
+
+Every argument is checked once, here, at the entry (`check_simulation`): shapes, dtypes
+and concrete values at trace time; weights and potentials that are NaN or infinite at
+run time, under `jit`, with `eqx.error_if`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from jaxtyping import Array, PRNGKeyArray
+
+from ._checks import check_int, check_positive, is_concrete
+from .delays import buffer_name, ring_name
+from .network import Network, NetworkState, prepare, step_prepared
+from .plasticity.learning import Plasticity, weight_means
+from .record import Record, Recording
+
+
+def check_dt(network: Network, dt_ms: float, allow_large_dt: bool) -> None:
+    """Raise ValueError if dt is not positive, or larger than a tenth of the smallest
+    time constant (unless `allow_large_dt`)."""
+    check_positive("dt_ms", dt_ms)
+    if allow_large_dt:
+        return
+    concrete = [np.min(np.asarray(t)) for t in network.time_constants_ms() if is_concrete(t)]
+    if concrete and dt_ms > 0.1 * min(concrete):
+        raise ValueError(
+            f"dt_ms={dt_ms} is larger than a tenth of the smallest time constant "
+            f"({min(concrete)} ms); pass allow_large_dt=True if this is intended"
+        )
+
+
+def _check_state(network: Network, state: NetworkState, dt_ms: float, plasticity) -> None:
+    n = network.n_neurons
+    if not isinstance(state, NetworkState) or state.spikes.shape[-1:] != (n,):
+        got = state.spikes.shape if isinstance(state, NetworkState) else type(state).__name__
+        raise ValueError(f"state must be a NetworkState for {n} neurons, got {got}")
+    if len(state.neurons) != len(network.groups) or len(state.synapses) != len(network.projections):
+        raise ValueError(
+            "state does not match the network (its neuron blocks or projections differ): "
+            "make it with init_state(network)"
+        )
+    expected = {}
+    for proj in network.projections:
+        steps = proj.delay_steps(dt_ms)
+        if proj.per_synapse_delays:
+            expected[buffer_name(proj.name)] = None
+        elif steps:
+            expected[ring_name(proj.pre, steps)] = (steps, proj.n_pre)
+    have = {k: tuple(v.shape[-2:]) for k, v in state.delays.items()}
+    if set(have) != set(expected) or any(
+        shape is not None and have[k] != shape for k, shape in expected.items()
+    ):
+        raise ValueError(
+            f"the state's delay buffers {sorted(have)} do not match the network's delays at "
+            f"dt_ms={dt_ms} ({sorted(expected)}): make the state with "
+            f"init_state(network, dt_ms={dt_ms})"
+        )
+    for proj in network.projections:
+        if proj.per_synapse_delays:
+            steps = proj.delay_steps(dt_ms)
+            rows = state.delays[buffer_name(proj.name)].shape[-2]
+            if is_concrete(steps) and int(np.max(np.asarray(steps), initial=0)) >= rows:
+                raise ValueError(
+                    f"projection {proj.name}: a delay of {int(np.max(np.asarray(steps)))} steps "
+                    f"does not fit the state's buffer of {rows} rows: make the state with "
+                    f"init_state(network, dt_ms={dt_ms}) after setting the delays"
+                )
+    if plasticity is not None and state.plasticity is not None:
+        if len(state.plasticity) != len(plasticity.rules):
+            raise ValueError(
+                f"state.plasticity holds traces of {len(state.plasticity)} rules, the "
+                f"plasticity has {len(plasticity.rules)}"
+            )
+
+
+def check_simulation(
+    network: Network,
+    state: NetworkState,
+    n_steps: int,
+    dt_ms: float,
+    key: PRNGKeyArray | None,
+    inputs: Mapping[str, Array],
+    record: Record,
+    plasticity: Plasticity | None,
+    allow_large_dt: bool,
+) -> None:
+    """Every check of `simulate`'s arguments (see `simulate`, "Raises")."""
+    check_int("n_steps", n_steps, minimum=1)
+    if not isinstance(dt_ms, int | float):
+        raise ValueError(f"dt_ms must be a Python float, got {type(dt_ms).__name__}")
+    check_dt(network, float(dt_ms), allow_large_dt)
+    if not isinstance(record, Record):
+        raise ValueError(f"record must be a Record, got {type(record).__name__}")
+    if n_steps % record.every:
+        raise ValueError(f"n_steps={n_steps} must be a multiple of Record.every={record.every}")
+    known = {i.name for i in network.inputs}
+    for name in inputs:
+        if name not in known:
+            raise ValueError(
+                f"inputs has unknown name {name!r}; the network's inputs are {sorted(known)}"
+            )
+    for inp in network.inputs:
+        inp.check_data(inputs.get(inp.name), n_steps, float(dt_ms))
+    _check_state(network, state, float(dt_ms), plasticity)
+    if plasticity is not None:
+        if not isinstance(plasticity, Plasticity):
+            raise ValueError(f"plasticity must be a Plasticity, got {type(plasticity).__name__}")
+        plasticity.indices(network)
+        plasticity.differentiable_indices(network)
+    random = [i for i in network.inputs if i.needs_key()]
+    if key is None and random:
+        raise ValueError(
+            f"this network has random inputs ({type(random[0]).__name__} '{random[0].name}'): "
+            "pass key=jax.random.key(...)"
+        )
+
+
+def simulate(
+    network: Network,
+    state: NetworkState,
+    n_steps: int,
+    *,
+    dt_ms: float,
+    key: PRNGKeyArray | None = None,
+    inputs: Mapping[str, Array] | None = None,
+    record: Record = Record(),
+    plasticity: Plasticity | None = None,
+    checkpoint: bool = False,
+    allow_large_dt: bool = False,
+) -> tuple[NetworkState, Recording]:
+    """Simulate `n_steps` steps of `dt_ms` as one JIT-compiled `lax.scan`.
+
+    Args:
+        network: the network.
+        state: the state to start from (`init_state`, or one returned by `simulate`).
+        n_steps: number of steps (a Python int).
+        dt_ms: step length in ms (a Python float); must be <= a tenth of the smallest time
+            constant unless `allow_large_dt=True`.
+        key: PRNG key for random inputs (required when the network has any); step t
+            draws from `fold_in(key, t)` with t = `state.t + step`, so a run continued from a
+            returned state with the same key draws what one long run would.
+        inputs: per-trial data of the inputs, by name (see `jaxsnn.inputs`): a constant,
+            shape () or (n,), or a time series with time first, (n_steps, n) or
+            (n_steps, 1): spikes for a `SpikeInput`, rates (Hz) for Poisson inputs and
+            drives, currents (mV) for a `CurrentInput`.
+        record: what to record (default nothing).
+        plasticity: plasticity rules run in the same scan (`jaxsnn.plasticity.Plasticity`);
+            their update comes back as `recording.updates`, their traces in the state.
+        checkpoint: `jax.checkpoint` the step, so reverse-mode gradients store only the
+            state per step and recompute the rest (memory O(n_steps · N) instead of
+            O(n_steps · N · intermediates), about 1.3x the compute).
+        allow_large_dt: skip the dt check.
+
+    Returns:
+        `(final_state, recording)`: the state after the run and a `Recording`.
+
+    Raises:
+        ValueError: bad dt, steps, record or plasticity; missing, mis-shaped, non-finite or
+            invalid input data; unknown names; a state that does not fit the network; a
+            missing key. At run time (under jit too), `eqx.EquinoxRuntimeError` for
+            weights or potentials that are NaN or infinite.
+    """
+    inputs = dict(inputs or {})
+    check_simulation(
+        network, state, n_steps, dt_ms, key, inputs, record, plasticity, allow_large_dt
+    )
+    key = jr.key(0) if key is None else key
+    return _run(
+        network, state, inputs, key, n_steps, float(dt_ms), record.resolve(network),
+        plasticity, checkpoint,
+    )  # fmt: skip
+
+
+def _checked_values(network: Network, state: NetworkState) -> tuple[Network, NetworkState]:
+    """The network and state with run-time finiteness checks attached (`eqx.error_if`)."""
+    weights = [
+        eqx.error_if(
+            p.weights,
+            ~jnp.all(jnp.isfinite(p.weights)),
+            f"projection {p.name} weights must be finite (NaN or inf found)",
+        )
+        for p in network.projections
+    ]
+    if weights:
+        network = eqx.tree_at(lambda n: [p.weights for p in n.projections], network, weights)
+    blocks = [
+        eqx.tree_at(
+            lambda s: s.v,
+            block,
+            eqx.error_if(block.v, ~jnp.all(jnp.isfinite(block.v)), "state.v must be finite"),
+        )
+        for block in state.neurons
+    ]
+    return network, eqx.tree_at(lambda s: s.neurons, state, tuple(blocks))
+
+
+@eqx.filter_jit
+def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkpoint):
+    network, state = _checked_values(network, state)
+    # nothing recorded per window: one window, no nested scan
+    per_window = record.spikes or record.voltages or record.rates or plasticity is not None
+    every = record.every if per_window else n_steps
+    windows = n_steps // every
+    series = {k: v for k, v in inputs.items() if jnp.ndim(v) == 2}
+    fixed = {k: v for k, v in inputs.items() if jnp.ndim(v) < 2}
+    xs = {k: jnp.reshape(v, (windows, every) + jnp.shape(v)[1:]) for k, v in series.items()}
+    slices = {p.name: network.slice(p.name) for p in network.populations}
+    prepared = prepare(network, state, dt_ms)
+    weights0 = [p.weights for p in network.projections]
+    if plasticity is None:
+        plastic, start = (), ()
+    else:
+        plastic = plasticity.indices(network)
+        start = tuple(weights0[i] for i in plastic)
+        if state.plasticity is None:
+            state = eqx.tree_at(
+                lambda s: s.plasticity,
+                state,
+                plasticity.init(network, state.spikes.dtype),
+                is_leaf=lambda x: x is None,
+            )
+
+    def one_step(carry, data_t):
+        state, current, summed, counts = carry
+        weights = list(weights0)
+        for i, w in zip(plastic, current, strict=True):
+            weights[i] = w
+        state, out = step_prepared(prepared, state, fixed | data_t, key, weights)
+        if plasticity is not None:
+            seen = current if plasticity.mode == "online" else start
+            dws, traces = plasticity.learn(
+                network, seen, state.plasticity, out.arrivals, out.spikes, dt_ms=dt_ms
+            )
+            if plasticity.mode == "online":
+                dws = plasticity.bound(current, dws)
+                current = tuple(w + d for w, d in zip(current, dws, strict=True))
+            summed = tuple(t + d for t, d in zip(summed, dws, strict=True))
+            state = eqx.tree_at(lambda s: s.plasticity, state, traces)
+        return (state, current, summed, counts + state.spikes), None
+
+    if checkpoint:
+        one_step = jax.checkpoint(one_step)
+
+    def one_window(carry, data_w):
+        state, current, summed, totals = carry
+        zero = jnp.zeros_like(state.spikes)
+        (state, current, summed, counts), _ = jax.lax.scan(
+            one_step, (state, current, summed, zero), data_w, length=every
+        )
+        out = {
+            "spikes": {n: counts[slices[n]] for n in record.spikes},
+            "v": {
+                n: network.neuron_state(state, n).v
+                if idx is None
+                else network.neuron_state(state, n).v[jnp.asarray(idx)]
+                for n, idx in record.voltages
+            },
+            "rates_hz": {
+                n: jnp.mean(counts[slices[n]]) * (1000.0 / (every * dt_ms)) for n in record.rates
+            },
+        }
+        if plasticity is not None:
+            out["weights_mean"] = weight_means(network, plasticity, current)
+        return (state, current, summed, totals + counts), out
+
+    zeros = tuple(jnp.zeros_like(w) for w in start)
+    carry = (state, start, zeros, jnp.zeros_like(state.spikes))
+    (state, _, summed, totals), rec = jax.lax.scan(one_window, carry, xs, length=windows)
+    updates = None
+    if plasticity is not None:
+        updates = plasticity.updates(network, plasticity.total(start, summed))
+    recording = Recording(
+        spikes=rec["spikes"],
+        v=rec["v"],
+        rates_hz=rec["rates_hz"],
+        counts={n: totals[slices[n]] for n in record.counts},
+        weights_mean=rec.get("weights_mean", {}),
+        updates=updates,
+    )
+    return state, recording
+
+
+def run_in_windows(
+    network: Network,
+    state: NetworkState,
+    n_windows: int,
+    window_steps: int,
+    *,
+    dt_ms: float,
+    key: PRNGKeyArray | None = None,
+    record: Record = Record(),
+) -> tuple[NetworkState, list[Recording]]:
+    """Streaming: simulate `n_windows` consecutive windows of `window_steps` steps,
+    continuing from each returned state (one compiled kernel reused for every window).
+
+    Returns the final state and the list of per-window recordings. Equals one call of
+    `simulate` with `n_windows * window_steps` steps (same key, same spikes).
+    """
+    recordings: list[Recording] = []
+    for _ in range(n_windows):  # one Python iteration per window, not per time step
+        state, rec = simulate(network, state, window_steps, dt_ms=dt_ms, key=key, record=record)
+        recordings.append(rec)
+    return state, recordings
+
+
+def concat_recordings(recordings: Sequence[Recording]) -> Recording:
+    """Join per-window recordings along time (counts and updates are summed)."""
+
+    def join(*xs):
+        return jnp.concatenate([jnp.atleast_1d(x) for x in xs])
+
+    def add(*xs):
+        return sum(xs[1:], xs[0])
+
+    first = recordings[0]
+    return Recording(
+        spikes=jax.tree.map(join, *[r.spikes for r in recordings]),
+        v=jax.tree.map(join, *[r.v for r in recordings]),
+        rates_hz=jax.tree.map(join, *[r.rates_hz for r in recordings]),
+        counts=jax.tree.map(add, *[r.counts for r in recordings]),
+        weights_mean=jax.tree.map(join, *[r.weights_mean for r in recordings]),
+        updates=None
+        if first.updates is None
+        else jax.tree.map(add, *[r.updates for r in recordings]),
+    )
