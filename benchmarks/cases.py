@@ -114,16 +114,18 @@ def w1_jaxsnn(
     import jax.numpy as jnp
     import jax.random as jr
 
-    from jaxsnn import Network, PoissonInput, Record, init_state, simulate
+    from jaxsnn import Record, init_state, simulate
 
     network = _w1_network()
     state = init_state(network)
     n = network.n_neurons
 
     def trial(rate, key):
-        net = Network(network.populations, network.projections, [PoissonInput("in", 100, rate)])
-        _, rec = simulate(net, state, W1_STEPS, dt_ms=DT_MS, key=key, record=Record(counts=True))
-        return rec["counts"]["E"].sum() + rec["counts"]["I"].sum()
+        _, rec = simulate(
+            network, state, W1_STEPS, dt_ms=DT_MS, key=key, inputs={"in": rate},
+            record=Record(counts=True),
+        )  # fmt: skip
+        return rec.counts["E"].sum() + rec.counts["I"].sum()
 
     run = jax.jit(jax.vmap(trial))
     rates = jnp.asarray(_w1_rates(batch))
@@ -211,7 +213,7 @@ def w2_jaxsnn(
 
     network, state = _w2(n)
     record = Record(counts=True)
-    run = jax.jit(lambda st: simulate(network, st, steps, dt_ms=DT_MS, record=record)[1]["counts"])
+    run = jax.jit(lambda st: simulate(network, st, steps, dt_ms=DT_MS, record=record)[1].counts)
     compile_s, run_s, counts = _time(lambda r: run(state), repeats)
     total = sum(float(c.sum()) for c in counts.values())
     bio_s = steps * DT_MS * 1e-3

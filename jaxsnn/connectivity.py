@@ -89,8 +89,57 @@ class FixedProbability(AbstractConnectivity):
         return _sorted(pre, post)
 
 
+def _distinct_rows(rng: np.random.Generator, n_rows: int, k: int, pool: int) -> np.ndarray:
+    """(n_rows, k) integers from [0, pool), distinct within each row; each row is a
+    uniformly random k-subset, independent of the other rows.
+
+    - k > pool/2: the complement (pool - k values) is drawn instead.
+    - few collisions expected (k² <= 2·pool, under one repeat per row): draw with
+      replacement, then redraw only the entries that repeat an earlier entry of their row
+      until none does. The procedure treats every value of the pool alike, so every
+      k-subset is equally likely.
+    - otherwise Floyd's algorithm (Bentley & Floyd 1987), vectorised over rows: for
+      j = pool - k .. pool - 1 draw t in [0, j] and take t, or j if t was taken; exactly
+      uniform, k vectorised steps per block of rows (a membership mask of ~16 M entries).
+    """
+    if k == 0:
+        return np.zeros((n_rows, 0), np.int64)
+    if 2 * k > pool:
+        excluded = _distinct_rows(rng, n_rows, pool - k, pool)
+        keep = np.ones((n_rows, pool), bool)
+        np.put_along_axis(keep, excluded, False, axis=1)
+        return np.nonzero(keep)[1].reshape(n_rows, k)
+    if k * k <= 2 * pool:
+        rows = rng.integers(0, pool, size=(n_rows, k))
+        todo = np.arange(n_rows)
+        while todo.size:
+            sub = rows[todo]
+            order = np.argsort(sub, axis=1, kind="stable")
+            ranked = np.take_along_axis(sub, order, axis=1)
+            repeat = np.zeros(sub.shape, bool)
+            # a sorted entry equal to its left neighbour repeats an earlier draw of its row
+            np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], axis=1)
+            sub[repeat] = rng.integers(0, pool, size=int(repeat.sum()))
+            rows[todo] = sub
+            todo = todo[repeat.any(axis=1)]
+        return rows
+    out = np.empty((n_rows, k), np.int64)
+    block = max(1, (1 << 24) // pool)
+    for start in range(0, n_rows, block):
+        count = min(block, n_rows - start)
+        taken = np.zeros((count, pool), bool)
+        at = np.arange(count)
+        for column, j in enumerate(range(pool - k, pool)):
+            t = rng.integers(0, j + 1, size=count)
+            value = np.where(taken[at, t], j, t)
+            taken[at, value] = True
+            out[start : start + count, column] = value
+    return out
+
+
 class FixedInDegree(AbstractConnectivity):
-    """Every postsynaptic neuron receives exactly `k` synapses from distinct random pre.
+    """Every postsynaptic neuron receives exactly `k` synapses from distinct random pre
+    (drawn without replacement, independently per postsynaptic neuron).
 
     Attributes:
         k: in-degree, <= n_pre (n_pre - 1 without self-connections).
@@ -110,21 +159,14 @@ class FixedInDegree(AbstractConnectivity):
         if self.k > pool:
             raise ValueError(f"FixedInDegree.k must be <= {pool} here, got {self.k}")
         post_ids = np.arange(n_post)
-        pre = rng.integers(0, pool, size=(n_post, self.k)) if self.k else np.zeros((n_post, 0))
-        # Redraw the rows that drew a duplicate; with k << n_pre this ends in a few rounds.
-        while self.k > 1:
-            sorted_rows = np.sort(pre, axis=1)
-            bad = np.nonzero((np.diff(sorted_rows, axis=1) == 0).any(axis=1))[0]
-            if bad.size == 0:
-                break
-            if pool < 4 * self.k:  # dense regime: a permutation per bad row
-                pre[bad] = np.stack([rng.permutation(pool)[: self.k] for _ in bad])
-            else:
-                pre[bad] = rng.integers(0, pool, size=(bad.size, self.k))
+        pre = _distinct_rows(rng, n_post, self.k, pool)
         if skip_self:
             pre = pre + (pre >= post_ids[:, None])  # skip over the diagonal
-        post = np.broadcast_to(post_ids[:, None], pre.shape)
-        return _sorted(pre.ravel(), post.ravel())
+        # rows are in increasing post order, so a stable sort by pre sorts by (pre, post)
+        pre = pre.ravel()
+        order = np.argsort(pre, kind="stable")
+        post = np.broadcast_to(post_ids[:, None], (n_post, self.k)).ravel()
+        return pre[order].astype(np.int64), post[order].astype(np.int64)
 
 
 class SmallWorld(AbstractConnectivity):

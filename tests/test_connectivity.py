@@ -61,7 +61,15 @@ def test_fixed_probability_same_key_same_pairs():
 
 @pytest.mark.parametrize(
     "k, n_pre, n_post, same",
-    [(20, 100, 100, True), (60, 100, 100, True), (99, 100, 100, True), (30, 30, 50, False)],
+    [
+        (20, 100, 100, True),
+        (60, 100, 100, True),
+        (99, 100, 100, True),
+        (30, 30, 50, False),
+        (500, 5000, 100, False),  # hung before: whole rows were redrawn on any repeat
+        (1000, 10_000, 2000, False),  # Brunel (2000): C_E = 1000 of N_E = 10 000
+        (80, 400_000, 500, True),  # W3's in-degree at its largest size
+    ],
 )
 def test_fixed_in_degree_is_exact_with_distinct_presynaptic_neurons(k, n_pre, n_post, same):
     pre, post = snn.FixedInDegree(k).pairs(jr.key(3), n_pre, n_post, same=same)
@@ -71,6 +79,30 @@ def test_fixed_in_degree_is_exact_with_distinct_presynaptic_neurons(k, n_pre, n_
         assert not np.any(pre == post)
     # Presynaptic neurons are chosen uniformly: out-degrees average k·n_post/n_pre.
     assert np.bincount(pre, minlength=n_pre).mean() == pytest.approx(k * n_post / n_pre)
+
+
+@pytest.mark.parametrize(
+    "k, pool", [(3, 7), (6, 13), (5, 6)], ids=["redraw", "floyd", "complement"]
+)
+def test_fixed_in_degree_draws_every_subset_equally_often(k, pool):
+    """Each of the three drawing paths gives a uniform k-subset of the presynaptic pool:
+    over 40 000 postsynaptic neurons, the counts of the C(pool, k) subsets pass a
+    chi-square test (p > 1e-4, fixed key)."""
+    from math import comb
+
+    from scipy.stats import chi2
+
+    n_post = 40_000
+    pre, post = snn.FixedInDegree(k).pairs(jr.key(5), pool, n_post, same=False)
+    rows = np.zeros((n_post, pool), bool)
+    rows[post, pre] = True
+    code = rows @ (1 << np.arange(pool))
+    counts = np.unique(code, return_counts=True)[1]
+    n_subsets = comb(pool, k)
+    assert counts.size == n_subsets
+    expected = n_post / n_subsets
+    stat = ((counts - expected) ** 2 / expected).sum()
+    assert chi2.sf(stat, n_subsets - 1) > 1e-4, stat
 
 
 def _ring(n, k):
