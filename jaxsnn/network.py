@@ -33,10 +33,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from ._checks import check_finite, is_concrete
+from ._checks import check_finite
 from .delays import buffer_advance, buffer_name, ring_exchange, ring_name
 from .inputs.abstract import AbstractInput, AbstractPopulationInput, AbstractSpikeInput
 from .neuron_input import NeuronInput
@@ -232,13 +231,13 @@ def _delay_buffers(network: Network, dt_ms: float, dtype) -> dict[str, Array]:
     for proj in network.projections:
         steps = proj.delay_steps(dt_ms)
         if proj.per_synapse_delays:
-            if not is_concrete(steps):
+            longest = proj.max_delay_steps(dt_ms)
+            if longest is None:
                 raise ValueError(
                     f"projection {proj.name}: per-synapse delays must be concrete when the "
-                    "state is made (they size its buffer)"
+                    "state is made (they size its buffer): make it outside jit"
                 )
-            n_slots = int(np.max(np.asarray(steps), initial=0)) + 1
-            buffers[buffer_name(proj.name)] = jnp.zeros((n_slots, proj.n_post), dtype)
+            buffers[buffer_name(proj.name)] = jnp.zeros((longest + 1, proj.n_post), dtype)
         elif steps:
             buffers[ring_name(proj.pre, steps)] = jnp.zeros((steps, proj.n_pre), dtype)
     return buffers

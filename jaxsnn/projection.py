@@ -144,6 +144,15 @@ class Projection(eqx.Module):
         steps = jnp.round(jnp.asarray(self.delay_ms) / dt_ms).astype(jnp.int32)
         return jnp.where(self.layout.exists(), steps, 0)
 
+    def max_delay_steps(self, dt_ms: float) -> int | None:
+        """The largest delay in whole steps (0 without a delay), or None when the delays
+        are traced (it sizes the delay buffers, so it must be known outside `jit`)."""
+        if self.delay_ms is None:
+            return 0
+        if not is_concrete(self.delay_ms):
+            return None
+        return int(np.round(np.max(np.asarray(self.delay_ms, dtype=np.float64)) / dt_ms))
+
     def drive(self, s_pre: Float[Array, " n_pre"]) -> Float[Array, " n_post"]:
         """`Σ_i w_ij · s_i` for each postsynaptic neuron j (no delay, no presynaptic
         synapse stage)."""

@@ -72,12 +72,12 @@ def _check_state(network: Network, state: NetworkState, dt_ms: float, plasticity
         )
     for proj in network.projections:
         if proj.per_synapse_delays:
-            steps = proj.delay_steps(dt_ms)
+            longest = proj.max_delay_steps(dt_ms)
             rows = state.delays[buffer_name(proj.name)].shape[-2]
-            if is_concrete(steps) and int(np.max(np.asarray(steps), initial=0)) >= rows:
+            if longest is not None and longest >= rows:
                 raise ValueError(
-                    f"projection {proj.name}: a delay of {int(np.max(np.asarray(steps)))} steps "
-                    f"does not fit the state's buffer of {rows} rows: make the state with "
+                    f"projection {proj.name}: a delay of {longest} steps does not fit the "
+                    f"state's buffer of {rows} rows: make the state with "
                     f"init_state(network, dt_ms={dt_ms}) after setting the delays"
                 )
     if plasticity is not None and state.plasticity is not None:
