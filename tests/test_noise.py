@@ -11,7 +11,7 @@ import pytest
 
 import jaxsnn as snn
 
-N, TAU_M = 2000, 10.0
+N, TAU_M = 1000, 10.0
 
 
 def _free_v(inp, dt, seconds, burn_in_ms, every_ms=1.0, v_rest=-60.0):
@@ -33,7 +33,7 @@ def test_white_noise_free_membrane_variance_is_sigma_squared_over_two_for_every_
     """Brunel's convention: tau·dV/dt = −(V − v_rest) + μ + σ·sqrt(tau)·ξ, stationary
     mean v_rest + μ and variance σ²/2, integrated exactly per step, so the same at
     dt = 0.1 ms and at dt = 1 ms (a tenth of τ_m). N·5 s sampled every 5 ms (τ_m/2 apart:
-    ~2·10⁶ samples, correlated by exp(−1/2)): standard errors ~0.003 mV (mean) and ~0.2 %
+    ~10⁶ samples, correlated by exp(−1/2)): standard errors ~0.004 mV (mean) and ~0.3 %
     (variance); tolerances 0.02 mV and 2 %."""
     sigma, mu = 3.0, 4.0
     v = _free_v(snn.WhiteNoise("xi", "P", N, sigma, mu), dt, 5.0, 100.0, every_ms=5.0)
@@ -56,7 +56,7 @@ def test_ornstein_uhlenbeck_current_free_membrane_matches_the_exact_discrete_mom
     assert v.var() == pytest.approx(var, rel=0.02)
 
 
-def _drive_counts(counts, mean_per_step, steps=200, n=N, synapse=None):
+def _drive_counts(counts, mean_per_step, steps=200, n=2000):
     """Total spikes each of n neurons received from a PoissonDrive over `steps` steps,
     read from a membrane that neither leaks (tau = 1e9 ms: exp(−dt/tau) rounds to 1 in
     float32) nor fires, with delta synapses of weight 1."""

@@ -126,11 +126,11 @@ def _free_membrane(synapse, dt, rate_hz, weight, seconds=10.0, burn_in_ms=1000):
 @pytest.mark.parametrize("dt", [0.1, 0.05])
 def test_dual_exponential_free_membrane_matches_campbell(dt):
     """The discrete cascade (slow and fast exponentials, then the membrane) of the
-    docstrings: mean and variance by Campbell's theorem. N·10 s of samples: measured
-    deviations below 0.1 % (seed 7); tolerances 0.5 % (mean) and 3 % (variance)."""
+    docstrings: mean and variance by Campbell's theorem. N·4 s of samples: standard
+    errors ~0.2 % (mean) and ~0.5 % (variance); tolerances 0.7 % (mean) and 3 %."""
     tr, td, rate, w = 1.0, 5.0, 200.0, 0.5
     syn = snn.DualExponential(tr, td)
-    v = _free_membrane(syn, dt, rate, w)
+    v = _free_membrane(syn, dt, rate, w, seconds=4.0, burn_in_ms=200)
     p = rate * dt * 1e-3
     a_d, a_r, b = math.exp(-dt / td), math.exp(-dt / tr), math.exp(-dt / TAU_M)
     gain = (1 - b) * w * float(syn.normalisation)
@@ -142,7 +142,7 @@ def test_dual_exponential_free_membrane_matches_campbell(dt):
     mean, var = mean_d - mean_r, p * (1 - p) * (h**2).sum()
     # continuous limit: ν·w·N·(τ_d − τ_r) (REFERENCES §7.3 with the dual kernel)
     assert mean == pytest.approx(rate * 1e-3 * w * float(syn.normalisation) * (td - tr), rel=0.02)
-    assert v.mean() == pytest.approx(mean, rel=0.005)
+    assert v.mean() == pytest.approx(mean, rel=0.007)
     assert v.var() == pytest.approx(var, rel=0.03)
 
 
