@@ -19,10 +19,27 @@ def test_readme_starts_with_the_two_commands():
     assert scripts["jaxsnn"] == "jaxsnn.cli:main"
 
 
+def _python_blocks():
+    return re.findall(r"```python\n(.*?)```", README, re.S)
+
+
 def test_readme_python_example_runs():
-    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    code = _python_blocks()[0]
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     rec = namespace["rec"]
     assert rec.spikes["E"].shape == (100, 800)
     assert rec.rates_hz["E"].shape == (100,)
+
+
+def test_readme_write_your_own_neuron_model_runs(capsys):
+    """The "Write your own neuron model" section: the model runs in simulate, and the
+    printed rate is that of a QIF neuron under noise (between 5 and 200 Hz: it fires,
+    irregularly driven, without saturating)."""
+    section = README[README.index("### Write your own neuron model") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    rate = float(capsys.readouterr().out.split("QIF rate:")[1].split("Hz")[0])
+    assert 5.0 < rate < 200.0, rate
+    assert namespace["rec"].counts["Q"].shape == (100,)
