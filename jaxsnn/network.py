@@ -11,7 +11,7 @@ One step (`network_step`) of length dt_ms does, in this order:
    spike matrix row t);
 2. for each projection, take the spikes arriving at its synapses: the presynaptic
    population's spikes of the previous step, or the input spikes of this step, delayed
-   by the projection's delay (`jaxsnn.delays`); pass them through the synapse's
+   by the projection's delay (`jaxsnn._delays`); pass them through the synapse's
    presynaptic stage, compute the drive `Σ_i w_ij signal_i` (projections sharing a
    signal together) and let the synapse model turn it into an effect on the neurons
    (`jaxsnn.synapses`);
@@ -36,7 +36,7 @@ import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from ._checks import check_finite
-from .delays import buffer_advance, buffer_name, ring_exchange, ring_name
+from ._delays import buffer_advance, buffer_name, ring_exchange, ring_name
 from .inputs.abstract import AbstractInput, AbstractPopulationInput, AbstractSpikeInput
 from .neuron_input import NeuronInput
 from .neurons.abstract import AbstractNeuron, AbstractNeuronState, merge_neurons, neuron_groups
@@ -54,7 +54,7 @@ class NetworkState(eqx.Module):
         synapses: per projection, the synapse model's postsynaptic state (None for none).
         presynaptic: per projection, the synapse model's presynaptic state (None for none).
         inputs: per input (in `Network.inputs` order), its state (None for none).
-        delays: spikes in flight (`jaxsnn.delays`), by buffer name.
+        delays: spikes in flight (`jaxsnn._delays`), by buffer name.
         t: int32 scalar, the number of steps taken so far (the time index of the next step,
             used to draw its random numbers, so a simulation run in windows gives the same
             spikes as one long run).
@@ -154,7 +154,12 @@ class Network(eqx.Module):
     @property
     def population_inputs(self) -> tuple[AbstractPopulationInput, ...]:
         """The inputs that act directly on a population."""
-        return tuple(i for i in self.inputs if isinstance(i, AbstractPopulationInput))
+        return tuple(self.inputs[j] for j in self.population_input_indices)
+
+    @property
+    def population_input_indices(self) -> tuple[int, ...]:
+        """Where the population inputs are in `inputs` (their states are in that order)."""
+        return tuple(j for j, i in enumerate(self.inputs) if isinstance(i, AbstractPopulationInput))
 
     @property
     def n_neurons(self) -> int:
@@ -435,17 +440,17 @@ def step_prepared(
         effects[proj.post].append(effect)
     # 3. population inputs
     input_states = list(state.inputs)
-    for j, inp in enumerate(network.inputs):
-        if isinstance(inp, AbstractPopulationInput):
-            input_states[j], effect = inp.step(
-                state.inputs[j],
-                data.get(inp.name),
-                stream(k_t, inp.name),
-                v_all[slices[inp.target]],
-                dt_ms=dt_ms,
-                dtype=dtype,
-            )
-            effects[inp.target].append(effect)
+    for j in network.population_input_indices:
+        inp = network.inputs[j]
+        input_states[j], effect = inp.step(
+            state.inputs[j],
+            data.get(inp.name),
+            stream(k_t, inp.name),
+            v_all[slices[inp.target]],
+            dt_ms=dt_ms,
+            dtype=dtype,
+        )
+        effects[inp.target].append(effect)
     # 4. neuron models, one call per block
     blocks, spikes, emitted = [], [], {}
     for group, neuron, block in zip(network.groups, prepared.neurons, state.neurons, strict=True):

@@ -200,6 +200,16 @@ class Projection(eqx.Module):
         )
 
 
+def _placed(values: list[np.ndarray], shape: tuple[int, int], at) -> list[np.ndarray]:
+    """Per-synapse values written into zero arrays of `shape` at index `at`."""
+    out = []
+    for v in values:
+        arr = np.zeros(shape, v.dtype)
+        arr[at] = v
+        out.append(arr)
+    return out
+
+
 def _ell(pre: np.ndarray, post: np.ndarray, values: list[np.ndarray], n_pre: int, n_post: int):
     """ELL targets and the per-synapse `values` arrays laid out in its slots."""
     counts = np.bincount(pre, minlength=n_pre)
@@ -208,23 +218,14 @@ def _ell(pre: np.ndarray, post: np.ndarray, values: list[np.ndarray], n_pre: int
     slot = np.arange(pre.size) - starts[pre]
     targets = np.full((n_pre, k), n_post, np.int32)
     targets[pre, slot] = post
-    out = []
-    for v in values:
-        arr = np.zeros((n_pre, k), v.dtype)
-        arr[pre, slot] = v
-        out.append(arr)
-    return targets, out
+    return targets, _placed(values, (n_pre, k), (pre, slot))
 
 
 def _dense(pre: np.ndarray, post: np.ndarray, values: list[np.ndarray], n_pre: int, n_post: int):
+    """The mask of existing synapses and the per-synapse `values` as dense matrices."""
     mask = np.zeros((n_pre, n_post), bool)
     mask[pre, post] = True
-    out = []
-    for v in values:
-        arr = np.zeros((n_pre, n_post), v.dtype)
-        arr[pre, post] = v
-        out.append(arr)
-    return mask, out
+    return mask, _placed(values, (n_pre, n_post), (pre, post))
 
 
 def connect(

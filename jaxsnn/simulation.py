@@ -24,7 +24,7 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from ._checks import check_int, check_positive, is_concrete
-from .delays import buffer_name, ring_name
+from ._delays import buffer_name, ring_name
 from .network import Network, NetworkState, prepare, step_prepared
 from .plasticity.learning import Plasticity, weight_means
 from .record import Record, Recording

@@ -57,6 +57,7 @@ from ..network import Network, NetworkState, init_state
 from ..neurons import LIF
 from ..population import Population
 from ..projection import connect
+from ..record import Recording
 from ..simulation import Record, check_dt, simulate
 
 OUTPUT = "out"
@@ -164,17 +165,20 @@ class DecisionModel(eqx.Module):
             `(final_state, count)`: the state after `n_steps` steps and the total number of
             output-population spikes (a float carrying the spikes' surrogate derivatives).
         """
-        state, rec = simulate(
+        state, rec = self._trial(rates_hz, key, Record(counts=(self.output,)))
+        return state, jnp.sum(rec.counts[self.output])
+
+    def _trial(self, rates_hz, key, record: Record) -> tuple[NetworkState, Recording]:
+        return simulate(
             self.network,
             init_state(self.network, dtype=self.dtype),
             self.n_steps,
             dt_ms=self.dt_ms,
             key=key,
             inputs=self.trial_inputs(rates_hz),
-            record=Record(counts=(self.output,)),
+            record=record,
             checkpoint=self.checkpoint,
         )
-        return state, jnp.sum(rec.counts[self.output])
 
     def output_count(
         self, rates_hz: Float[ArrayLike, " n_in"], key: PRNGKeyArray
@@ -203,16 +207,7 @@ class DecisionModel(eqx.Module):
             Dict population name -> (n_steps, n) 0/1 spikes (same trial as `logit` with
             the same rates and key).
         """
-        _, rec = simulate(
-            self.network,
-            init_state(self.network, dtype=self.dtype),
-            self.n_steps,
-            dt_ms=self.dt_ms,
-            key=key,
-            inputs=self.trial_inputs(rates_hz),
-            record=Record(spikes=True),
-        )
-        return rec.spikes
+        return self._trial(rates_hz, key, Record(spikes=True))[1].spikes
 
 
 def build_decision_model(

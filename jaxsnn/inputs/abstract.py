@@ -37,10 +37,8 @@ from ..neuron_input import NeuronInput
 
 
 class AbstractInput(eqx.Module):
-    """A named external input of `n` channels."""
-
-    name: eqx.AbstractVar[str]
-    n: eqx.AbstractVar[int]
+    """A named external input of `n` channels: every input has the (static) fields `name`
+    (unique in its network) and `n` (number of channels)."""
 
     def __check_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -128,9 +126,8 @@ class AbstractSpikeInput(AbstractInput):
 
 
 class AbstractPopulationInput(AbstractInput):
-    """An input acting directly on the neurons of population `target` (n = its size)."""
-
-    target: eqx.AbstractVar[str]
+    """An input acting directly on the neurons of one population: it has the (static)
+    field `target`, the population's name (and `n`, its size)."""
 
     @abc.abstractmethod
     def step(

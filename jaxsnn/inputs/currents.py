@@ -44,14 +44,6 @@ class CurrentInput(AbstractPopulationInput):
     n: int = eqx.field(static=True)
     amplitude_mv: float | Array = 0.0
 
-    # Written out so that positional arguments follow the documented order
-    # (name, target, n, amplitude_mv); the dataclass order would put n before target.
-    def __init__(self, name: str, target: str, n: int, amplitude_mv: float | Array = 0.0):
-        self.name = name
-        self.target = target
-        self.n = n
-        self.amplitude_mv = amplitude_mv
-
     def __check_init__(self):
         _check_amplitude("CurrentInput", self.name, "amplitude_mv", self.amplitude_mv, self.n)
 
@@ -83,20 +75,6 @@ class WhiteNoise(AbstractPopulationInput):
     n: int = eqx.field(static=True)
     sigma_mv: float | Array = 1.0
     mean_mv: float | Array = 0.0
-
-    def __init__(
-        self,
-        name: str,
-        target: str,
-        n: int,
-        sigma_mv: float | Array = 1.0,
-        mean_mv: float | Array = 0.0,
-    ):
-        self.name = name
-        self.target = target
-        self.n = n
-        self.sigma_mv = sigma_mv
-        self.mean_mv = mean_mv
 
     def __check_init__(self):
         check_nonnegative(f"WhiteNoise '{self.name}' sigma_mv", self.sigma_mv)
@@ -143,22 +121,6 @@ class OrnsteinUhlenbeck(AbstractPopulationInput):
     mean_mv: float | Array = 0.0
     sigma_mv: float | Array = 1.0
     tau_ms: float | Array = 5.0
-
-    def __init__(
-        self,
-        name: str,
-        target: str,
-        n: int,
-        mean_mv: float | Array = 0.0,
-        sigma_mv: float | Array = 1.0,
-        tau_ms: float | Array = 5.0,
-    ):
-        self.name = name
-        self.target = target
-        self.n = n
-        self.mean_mv = mean_mv
-        self.sigma_mv = sigma_mv
-        self.tau_ms = tau_ms
 
     def __check_init__(self):
         check_nonnegative(f"OrnsteinUhlenbeck '{self.name}' sigma_mv", self.sigma_mv)

@@ -53,26 +53,6 @@ class PoissonDrive(AbstractPopulationInput):
     synapse: AbstractSynapse = Delta()
     counts: AbstractCounts = PoissonCounts()
 
-    def __init__(
-        self,
-        name: str,
-        target: str,
-        n: int,
-        n_sources: int,
-        rate_hz: float | Array = 10.0,
-        weight: float | Array = 0.1,
-        synapse: AbstractSynapse = Delta(),
-        counts: AbstractCounts = PoissonCounts(),
-    ):
-        self.name = name
-        self.target = target
-        self.n = n
-        self.n_sources = n_sources
-        self.rate_hz = rate_hz
-        self.weight = weight
-        self.synapse = synapse
-        self.counts = counts
-
     def __check_init__(self):
         check_int(f"PoissonDrive '{self.name}' n_sources", self.n_sources, minimum=1)
         check_nonnegative(f"PoissonDrive '{self.name}' rate_hz", self.rate_hz)
