@@ -34,25 +34,26 @@ def one_to_one(n_synapses):
     return SparseLayout(n_synapses, n_synapses, jnp.arange(n_synapses, dtype=jnp.int32)[:, None])
 
 
+def mean_weight(rule, n_synapses, seconds, dt_ms, rate_hz, key):
+    """Mean w over n independent synapses (from 0) after `seconds` of Bernoulli pre and post
+    spikes at `rate_hz`, drawn inside the scan (traceable in the rule's fields)."""
+    layout = one_to_one(n_synapses)
+    p = rate_hz * dt_ms * 1e-3
+
+    def step(carry, t):
+        w, traces = carry
+        s = (jr.uniform(jr.fold_in(key, t), (2, n_synapses)) < p).astype(jnp.float32)
+        dw, traces = rule(w, traces, s[0], s[1], layout=layout, dt_ms=dt_ms)
+        return (w + dw, traces), None
+
+    carry = (jnp.zeros((n_synapses, 1), jnp.float32), rule.init(n_synapses, n_synapses))
+    (w, _), _ = jax.lax.scan(step, carry, jnp.arange(int(round(seconds * 1000 / dt_ms))))
+    return jnp.mean(w)
+
+
 def mean_drift(n_synapses, seconds, dt_ms, seed):
     """Mean Δw over independent synapses after `seconds` of Poisson firing."""
-    layout = one_to_one(n_synapses)
-    steps = int(round(seconds * 1000 / dt_ms))
-    p = RATE_HZ * dt_ms * 1e-3
-    key = jr.key(seed)
-
-    @jax.jit
-    def run():
-        def step(carry, t):
-            w, traces = carry
-            s = (jr.uniform(jr.fold_in(key, t), (2, n_synapses)) < p).astype(jnp.float32)
-            dw, traces = RULE(w, traces, s[0], s[1], layout=layout, dt_ms=dt_ms)
-            return (w + dw, traces), None
-
-        carry = (jnp.zeros((n_synapses, 1), jnp.float32), RULE.init(n_synapses, n_synapses))
-        (w, _), _ = jax.lax.scan(step, carry, jnp.arange(steps))
-        return jnp.mean(w)
-
+    run = jax.jit(lambda: mean_weight(RULE, n_synapses, seconds, dt_ms, RATE_HZ, jr.key(seed)))
     return float(run())
 
 
@@ -96,25 +97,13 @@ def test_bias_of_each_treatment_of_coincident_pairs():
     """
     n, seconds, dt_ms, r_hz = 10_000, 10.0, 1.0, 20.0
     a_plus, a_minus, tau_plus, tau_minus = 1e-4, 0.5e-4, 20.0, 40.0
-    layout = one_to_one(n)
-    p = r_hz * dt_ms * 1e-3
-    key = jr.key(42)
 
     def run(c):
         rule = STDP(
             a_plus=a_plus, a_minus=a_minus, tau_plus_ms=tau_plus, tau_minus_ms=tau_minus,
             clip=False, coincident_weight=c,
         )  # fmt: skip
-
-        def step(carry, t):
-            w, traces = carry
-            s = (jr.uniform(jr.fold_in(key, t), (2, n)) < p).astype(jnp.float32)
-            dw, traces = rule(w, traces, s[0], s[1], layout=layout, dt_ms=dt_ms)
-            return (w + dw, traces), None
-
-        carry = (jnp.zeros((n, 1), jnp.float32), rule.init(n, n))
-        (w, _), _ = jax.lax.scan(step, carry, jnp.arange(int(seconds * 1000 / dt_ms)))
-        return jnp.mean(w)
+        return mean_weight(rule, n, seconds, dt_ms, r_hz, jr.key(42))
 
     c = jnp.asarray([0.0, 0.5, 1.0], jnp.float32)
     got = np.asarray(jax.jit(jax.vmap(run))(c))  # the same spikes for every c
