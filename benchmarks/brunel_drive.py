@@ -12,6 +12,9 @@ The external drive is built four ways, each timed in the same process (median of
 runs, compile apart):
 
 - none: the recurrent network alone (silent without drive: the cost of stepping it);
+- diffusion: Brunel's diffusion approximation of the drive, a current
+  μ_ext = C_ext·J·ν_ext·τ = 40 mV plus white noise σ_ext = J·sqrt(C_ext·ν_ext·τ) = 2 mV
+  (`CurrentInput` + `WhiteNoise`, whose convention is Brunel's);
 - PoissonDrive with Poisson counts (one count per neuron and step);
 - PoissonDrive with binomial counts;
 - channels: 10 Bernoulli channels per neuron (a PoissonInput of 10·N channels at
@@ -32,6 +35,9 @@ import numpy as np
 import jaxsnn as snn
 
 
+DRIVES = ("none", "diffusion", "poisson", "binomial", "channels")
+
+
 def brunel(scale: float, drive: str) -> snn.Network:
     n_e, n_i = int(10_000 * scale), int(2500 * scale)
     c_e, c_i = int(1000 * scale), int(250 * scale)
@@ -49,7 +55,13 @@ def brunel(scale: float, drive: str) -> snn.Network:
         snn.connect(inh, inh, snn.FixedInDegree(c_i), w, key=k[3], scale=5.0, delay_ms=1.5),
     ]
     inputs = []
-    if drive in ("poisson", "binomial"):
+    if drive == "diffusion":
+        mu = c_e * j * nu_ext * 1e-3 * 20.0
+        sigma = j * float(np.sqrt(c_e * nu_ext * 1e-3 * 20.0))
+        for pop in (exc, inh):
+            inputs.append(snn.CurrentInput(f"mu_{pop.name}", pop.name, pop.n, mu))
+            inputs.append(snn.WhiteNoise(f"xi_{pop.name}", pop.name, pop.n, sigma))
+    elif drive in ("poisson", "binomial"):
         counts = snn.PoissonCounts() if drive == "poisson" else snn.BinomialCounts()
         for pop in (exc, inh):
             inputs.append(
