@@ -34,7 +34,6 @@ import numpy as np
 
 import jaxsnn as snn
 
-
 DRIVES = ("none", "diffusion", "poisson", "binomial", "channels")
 
 
