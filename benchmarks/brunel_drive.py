@@ -18,7 +18,9 @@ runs, compile apart):
 - PoissonDrive with Poisson counts (one count per neuron and step);
 - PoissonDrive with binomial counts;
 - channels: 10 Bernoulli channels per neuron (a PoissonInput of 10·N channels at
-  C_ext·ν_ext/10 each, one-to-one onto the neurons), the way it had to be built before.
+  C_ext·ν_ext/10 each, one-to-one onto the neurons), the way it had to be built before;
+- poisson-only, channels-only: the drive into the neurons without the recurrent
+  synapses (the cost of the drive itself, the network's activity left out).
 """
 
 from __future__ import annotations
@@ -34,7 +36,15 @@ import numpy as np
 
 import jaxsnn as snn
 
-DRIVES = ("none", "diffusion", "poisson", "binomial", "channels")
+DRIVES = (
+    "none",
+    "diffusion",
+    "poisson",
+    "binomial",
+    "channels",
+    "poisson-only",
+    "channels-only",
+)
 
 
 def brunel(scale: float, drive: str) -> snn.Network:
@@ -47,12 +57,15 @@ def brunel(scale: float, drive: str) -> snn.Network:
     inh = snn.Population("I", n_i, lif, dale="inhibitory")
     k = jr.split(jr.key(0), 6)
     w = snn.Constant(j)
-    projections = [
-        snn.connect(exc, exc, snn.FixedInDegree(c_e), w, key=k[0], delay_ms=1.5),
-        snn.connect(exc, inh, snn.FixedInDegree(c_e), w, key=k[1], delay_ms=1.5),
-        snn.connect(inh, exc, snn.FixedInDegree(c_i), w, key=k[2], scale=5.0, delay_ms=1.5),
-        snn.connect(inh, inh, snn.FixedInDegree(c_i), w, key=k[3], scale=5.0, delay_ms=1.5),
-    ]
+    projections = []
+    if not drive.endswith("-only"):
+        projections = [
+            snn.connect(exc, exc, snn.FixedInDegree(c_e), w, key=k[0], delay_ms=1.5),
+            snn.connect(exc, inh, snn.FixedInDegree(c_e), w, key=k[1], delay_ms=1.5),
+            snn.connect(inh, exc, snn.FixedInDegree(c_i), w, key=k[2], scale=5.0, delay_ms=1.5),
+            snn.connect(inh, inh, snn.FixedInDegree(c_i), w, key=k[3], scale=5.0, delay_ms=1.5),
+        ]
+    drive = drive.removesuffix("-only")
     inputs = []
     if drive == "diffusion":
         mu = c_e * j * nu_ext * 1e-3 * 20.0
@@ -114,10 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ms", type=float, default=200.0, help="simulated time (ms)")
     parser.add_argument("--repeats", type=int, default=3, help="warm runs (median)")
     args = parser.parse_args(argv)
-    rows = [
-        measure(args.scale, args.ms, args.repeats, d)
-        for d in ("none", "poisson", "binomial", "channels")
-    ]
+    rows = [measure(args.scale, args.ms, args.repeats, d) for d in DRIVES]
     base = rows[0]["run_s"]
     print(
         f"Brunel model A (AI), scale {args.scale}, {args.ms:g} ms at dt 0.1 ms; "
