@@ -5,7 +5,7 @@ Rules return weight updates shaped like the weights; `simulate(..., plasticity=.
 them in the same `lax.scan` as the dynamics and returns a network-shaped update.
 """
 
-from .learning import Plasticity, weight_means
+from .learning import Plasticity
 from .replay import run_rule
 from .rules import (
     STDP,
@@ -31,5 +31,4 @@ __all__ = [
     "Traces",
     "decay_trace",
     "run_rule",
-    "weight_means",
 ]
