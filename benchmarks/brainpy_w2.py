@@ -1,7 +1,7 @@
 """W2 in BrainPy (CPU, jit). Run with the BrainPy environment's Python (see README.md),
 not imported by the rest of the suite:
 
-    /work/venvs/brainpy/bin/python benchmarks/brainpy_w2.py CONNECTIVITY.npz REPEATS
+    benchmarks/.venvs/brainpy/bin/python benchmarks/brainpy_w2.py CONNECTIVITY.npz REPEATS
 
 CONNECTIVITY.npz holds the exact synapses and initial potentials jaxsnn simulates
 (arrays pre_exc, post_exc, pre_inh, post_inh, v0_mv, n_exc, n, steps). The network is

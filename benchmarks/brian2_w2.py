@@ -1,7 +1,7 @@
 """W2 in Brian2's C++ standalone mode (one thread). Run with the Brian2 environment's
 Python (see README.md), not imported by the rest of the suite:
 
-    /work/venvs/brian2/bin/python benchmarks/brian2_w2.py CONNECTIVITY.npz REPEATS
+    benchmarks/.venvs/brian2/bin/python benchmarks/brian2_w2.py CONNECTIVITY.npz REPEATS
 
 CONNECTIVITY.npz holds the exact synapses and initial potentials jaxsnn simulates
 (arrays pre_exc, post_exc, pre_inh, post_inh, v0_mv, n_exc, n, steps). Prints one JSON

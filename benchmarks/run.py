@@ -21,8 +21,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-DEFAULT_BRIAN2 = "/work/venvs/brian2/bin/python"
-DEFAULT_BRAINPY = "/work/venvs/brainpy/bin/python"
+DEFAULT_BRIAN2 = os.path.join(HERE, ".venvs", "brian2", "bin", "python")
+DEFAULT_BRAINPY = os.path.join(HERE, ".venvs", "brainpy", "bin", "python")
 
 
 def machine_info() -> dict:

@@ -16,11 +16,11 @@ scan; the whole step (batch drawing, vmap over trials, BPTT, Adam) is one `eqx.f
 
 snnTorch side (the peer), in its own virtual environment:
 
-    python -m venv /work/venvs/snntorch
-    /work/venvs/snntorch/bin/pip install torch==2.13.0 snntorch
+    python -m venv benchmarks/.venvs/snntorch
+    benchmarks/.venvs/snntorch/bin/pip install torch==2.13.0 snntorch
 
 (torch 2.13.0 CPU is on disk as a wheel.) It runs in a subprocess (`--snntorch-python`,
-default /work/venvs/snntorch/bin/python): nn.Linear(100, 512) -> snn.RLeaky(beta,
+default benchmarks/.venvs/snntorch/bin/python): nn.Linear(100, 512) -> snn.RLeaky(beta,
 all-to-all recurrent, subtract reset, fast_sigmoid(slope=25)) -> nn.Linear(512, 2) ->
 snn.Leaky(beta, reset_mechanism="none") membrane, max over time, CrossEntropyLoss, Adam.
 
@@ -59,7 +59,9 @@ import optax
 
 import jaxsnn
 
-SNNTORCH_PYTHON = "/work/venvs/snntorch/bin/python"
+SNNTORCH_PYTHON = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), ".venvs", "snntorch", "bin", "python"
+)
 DT_MS = 1.0
 TAU_MS = 20.0
 N_IN = 100

@@ -25,6 +25,7 @@ an input spike drawn at step t at step t.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -171,6 +172,15 @@ class Network(eqx.Module):
         """Indices of the populations updated together (consecutive, same model)."""
         return neuron_groups([p.neuron for p in self.populations])
 
+    def block_models(self) -> list[tuple[AbstractNeuron, int]]:
+        """Per block of `groups`, its merged neuron model and its number of neurons."""
+        out = []
+        for group in self.groups:
+            pops = [self.populations[i] for i in group]
+            sizes = [p.n for p in pops]
+            out.append((merge_neurons([p.neuron for p in pops], sizes), sum(sizes)))
+        return out
+
     def slice(self, name: str) -> slice:
         """Where population `name` lies in the neuron vector."""
         start = 0
@@ -276,11 +286,8 @@ def init_state(
         check_finite("v0_mv", v0_mv)
         v0 = jnp.broadcast_to(jnp.asarray(v0_mv, dtype), (n,))
     neurons, start = [], 0
-    for group in network.groups:
-        pops = [network.populations[i] for i in group]
-        sizes = [p.n for p in pops]
-        size = sum(sizes)
-        block = merge_neurons([p.neuron for p in pops], sizes).init(size, dtype)
+    for model, size in network.block_models():
+        block = model.init(size, dtype)
         if v0_mv is not None:
             block = eqx.tree_at(lambda s: s.v, block, v0[start : start + size])
         neurons.append(block)
@@ -318,7 +325,7 @@ def _concat_inputs(parts: list[NeuronInput | None], sizes: list[int], dtype) -> 
     if len(parts) == 1:
         return parts[0] if parts[0] is not None else NeuronInput()
     fields = {}
-    for name in ("current_mv", "conductance", "conductance_reversal_mv", "jump_mv", "noise_mv"):
+    for name in (f.name for f in dataclasses.fields(NeuronInput)):
         values = [None if p is None else getattr(p, name) for p in parts]
         if all(v is None for v in values):
             fields[name] = None
@@ -333,9 +340,10 @@ def _concat_inputs(parts: list[NeuronInput | None], sizes: list[int], dtype) -> 
 
 
 class Prepared(eqx.Module):
-    """A network made ready for stepping with a given dt: the merged neuron models, the
-    virtual layouts of per-synapse delays, which projections share a signal. Built once
-    per simulation (outside the scan, so its arrays are loop constants)."""
+    """A network made ready for stepping with a given dt: the merged neuron model of each
+    block, every projection's delay in steps and, for per-synapse delays, its weights and
+    layout onto the virtual targets. Built once per simulation (outside the scan, so its
+    arrays are loop constants)."""
 
     network: Network
     dt_ms: float = eqx.field(static=True)
@@ -347,10 +355,7 @@ class Prepared(eqx.Module):
     def of(cls, network: Network, dt_ms: float, n_slots: Mapping[str, int]) -> Prepared:
         """Prepare `network` for steps of `dt_ms`; `n_slots` gives the rows of each
         per-synapse delay buffer (from the state)."""
-        neurons = []
-        for group in network.groups:
-            pops = [network.populations[i] for i in group]
-            neurons.append(merge_neurons([p.neuron for p in pops], [p.n for p in pops]))
+        neurons = [model for model, _ in network.block_models()]
         steps, virtual = [], []
         for proj in network.projections:
             d = proj.delay_steps(dt_ms)
