@@ -45,7 +45,7 @@ def test_logit_rate_and_decision_agree_with_a_simulate_raster():
     raster = model.raster(rates, key)
     count = float(np.asarray(raster["out"]).sum())
     assert count > 0  # the check below is not vacuous
-    # the model's own scan and jaxsnn.simulate give the same spikes (same key, same steps)
+    # the counting run and the recording run of simulate give the same spikes (same key)
     assert float(model.output_count(rates, key)) == count
     rate = count * 1000.0 / (model.n_out * model.window_ms)
     np.testing.assert_allclose(model.output_rate_hz(rates, key), rate, rtol=1e-6)

@@ -170,7 +170,7 @@ train_step = eqx.filter_jit(train_step_impl)
 
 
 class TrainResult(eqx.Module):
-    """What `train` (and `jaxsnn.plasticity.decision_hebbian.train_hebbian`) return.
+    """What `train` (and `jaxsnn.decision.hebbian.train_hebbian`) return.
 
     Attributes:
         model: the trained model.
