@@ -400,17 +400,16 @@ def step_prepared(
     sources |= {name: state.spikes[sl] for name, sl in slices.items()}
     # 2. delays, presynaptic stages, propagation, postsynaptic stages
     delays = dict(state.delays)
+    delayed: dict[str, Array] = {}  # ring name -> the spikes it delivers in this step
     arrivals, signals, signal_keys, presynaptic = [], [], [], []
     for i, (proj, steps) in enumerate(zip(projections, prepared.delay_steps, strict=True)):
         s = sources[proj.pre]
+        base = proj.pre
         if not proj.per_synapse_delays and steps:
-            name = ring_name(proj.pre, steps)
-            if name not in sources:  # one ring per source and delay, read once
-                delays[name], sources[name] = ring_exchange(delays[name], state.t, s)
-            s = sources[name]
-            base = name
-        else:
-            base = proj.pre
+            base = ring_name(proj.pre, steps)
+            if base not in delayed:  # one ring per source and delay, read once
+                delays[base], delayed[base] = ring_exchange(delays[base], state.t, s)
+            s = delayed[base]
         arrivals.append(s)
         pre_state, signal = proj.synapse.presynaptic(state.presynaptic[i], s, dt_ms=dt_ms)
         presynaptic.append(pre_state)
