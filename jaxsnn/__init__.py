@@ -58,7 +58,9 @@ from .plasticity import STDP, Hebbian, Plasticity
 from .population import Population
 from .projection import Projection, connect
 from .propagation import AbstractPropagation, Dense, Event, Scatter
-from .record import Record, Recording
+from .events import SpikeEvents
+from .progress import RunReport
+from .record import Probe, Record, Recording
 from .simulation import concat_recordings, run_in_windows, simulate
 from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike
 from .synapses import (
@@ -143,15 +145,18 @@ __all__ = [
     "PoissonDrive",
     "PoissonInput",
     "Population",
+    "Probe",
     "Projection",
     "Record",
     "Recording",
     "ResetBySubtraction",
     "ResetToValue",
+    "RunReport",
     "Scatter",
     "Sigmoid",
     "SmallWorld",
     "SparseLayout",
+    "SpikeEvents",
     "SpikeInput",
     "StepOutput",
     "Triangle",

@@ -14,7 +14,9 @@ run time, under `jit`, with `eqx.error_if`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 
 import equinox as eqx
 import jax
@@ -23,10 +25,13 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
+from . import progress as progress_lib
 from ._checks import check_int, check_positive, is_concrete
 from ._delays import buffer_name, ring_name
+from .events import SpikeEvents
 from .network import Network, NetworkState, prepare, step_prepared
 from .plasticity.learning import Plasticity, weight_means
+from .progress import RunReport
 from .record import Record, Recording
 
 
@@ -142,6 +147,8 @@ def simulate(
     plasticity: Plasticity | None = None,
     checkpoint: bool = False,
     allow_large_dt: bool = False,
+    progress: bool = False,
+    report: bool | Callable[[RunReport], object] = False,
 ) -> tuple[NetworkState, Recording]:
     """Simulate `n_steps` steps of `dt_ms` as one JIT-compiled `lax.scan`.
 
@@ -165,6 +172,13 @@ def simulate(
             state per step and recompute the rest (memory O(n_steps · N) instead of
             O(n_steps · N · intermediates), about 1.3x the compute).
         allow_large_dt: skip the dt check.
+        progress: show a progress bar on stderr (steps, simulated ms, speed as a multiple
+            of real time, time left). The scan is cut into about 100 chunks with a host
+            callback between them; this works under `jit` and `vmap` (one bar per call,
+            simulated time per trial). Overhead: see benchmarks/README.md.
+        report: print a `jaxsnn.progress.RunReport` (compile time, run time, real-time
+            factor) on stderr when the run ends, or pass a function to receive it. Needs
+            concrete arrays (not inside `jit`/`vmap`).
 
     Returns:
         `(final_state, recording)`: the state after the run and a `Recording`.
@@ -180,10 +194,41 @@ def simulate(
         network, state, n_steps, dt_ms, key, inputs, record, plasticity, allow_large_dt
     )
     key = jr.key(0) if key is None else key
-    return _run(
-        network, state, inputs, key, n_steps, float(dt_ms), record.resolve(network),
-        plasticity, checkpoint,
+    record = record.resolve(network)
+    run = lambda: _run(
+        network, state, inputs, key, n_steps, float(dt_ms), record, plasticity, checkpoint,
+        bool(progress),
     )  # fmt: skip
+    if not report:
+        state, recording = run()
+    else:
+        if not is_concrete(state.spikes):
+            raise ValueError(
+                "report=True times the run, which needs concrete arrays: call simulate "
+                "outside jit/vmap (progress=True works inside them)"
+            )
+        (state, recording), compile_s, run_s = progress_lib.timed(run)
+        trials = int(np.prod(state.spikes.shape[:-1]))
+        progress_lib.show_report(
+            progress_lib.RunReport(compile_s, run_s, n_steps * float(dt_ms), n_steps, trials),
+            report,
+        )
+    _warn_overflow(recording)
+    return state, recording
+
+
+def _warn_overflow(recording: Recording) -> None:
+    for name, events in recording.events.items():
+        if is_concrete(events.overflow):
+            lost = int(np.max(np.asarray(events.overflow)))
+            if lost:
+                warnings.warn(
+                    f"Record.events: {lost} spikes of '{name}' did not fit the capacity of "
+                    f"{events.capacity} events and are not in the event list (see "
+                    "SpikeEvents.overflow): pass a larger Record.event_capacity",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
 
 
 def _all_finite(x: Array) -> Array:
@@ -215,19 +260,30 @@ def _checked_values(network: Network, state: NetworkState) -> tuple[Network, Net
     return network, eqx.tree_at(lambda s: s.neurons, state, tuple(blocks))
 
 
+def _windows(n_steps: int, record: Record, per_window: bool, progress: bool):
+    """(steps per window, windows, tail steps after the last window)."""
+    if per_window:
+        return record.every, n_steps // record.every, 0
+    if progress:  # about a hundred chunks to report between
+        every = max(n_steps // 100, 1)
+        return every, n_steps // every, n_steps % every
+    return n_steps, 1, 0
+
+
 @eqx.filter_jit
-def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkpoint):
+def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkpoint, progress):
     network, state = _checked_values(network, state)
-    # nothing recorded per window: one window, no nested scan
-    per_window = record.spikes or record.voltages or record.rates or plasticity is not None
-    every = record.every if per_window else n_steps
-    windows = n_steps // every
+    per_window = record.per_window or plasticity is not None
+    every, windows, tail = _windows(n_steps, record, per_window, progress)
     series = {k: v for k, v in inputs.items() if jnp.ndim(v) == 2}
     fixed = {k: v for k, v in inputs.items() if jnp.ndim(v) < 2}
-    xs = {k: jnp.reshape(v, (windows, every) + jnp.shape(v)[1:]) for k, v in series.items()}
+    head = windows * every
+    xs = {k: jnp.reshape(v[:head], (windows, every) + jnp.shape(v)[1:]) for k, v in series.items()}
+    xs_tail = {k: v[head:] for k, v in series.items()}
     slices = {p.name: network.slice(p.name) for p in network.populations}
     prepared = prepare(network, state, dt_ms)
     weights0 = [p.weights for p in network.projections]
+    t_start = state.t
     if plasticity is None:
         plastic, start = (), ()
     else:
@@ -240,12 +296,18 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
                 plasticity.init(network, state.spikes.dtype),
                 is_leaf=lambda x: x is None,
             )
+    events0 = {
+        n: SpikeEvents.empty(record.capacity(slices[n].stop - slices[n].start, n_steps, dt_ms),
+                             n_steps, slices[n].stop - slices[n].start)
+        for n in record.events
+    }  # fmt: skip
 
     def one_step(carry, data_t):
-        state, current, summed, counts = carry
+        state, current, summed, counts, events = carry
         weights = list(weights0)
         for i, w in zip(plastic, current, strict=True):
             weights[i] = w
+        step = state.t - t_start
         state, out = step_prepared(prepared, state, fixed | data_t, key, weights)
         if plasticity is not None:
             seen = current if plasticity.mode == "online" else start
@@ -257,17 +319,30 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
                 current = tuple(w + d for w, d in zip(current, dws, strict=True))
             summed = tuple(t + d for t, d in zip(summed, dws, strict=True))
             state = eqx.tree_at(lambda s: s.plasticity, state, traces)
-        return (state, current, summed, counts + state.spikes), None
+        events = {n: e.append(step, state.spikes[slices[n]]) for n, e in events.items()}
+        return (state, current, summed, counts + state.spikes, events), None
 
     if checkpoint:
         one_step = jax.checkpoint(one_step)
 
+    report_every = max(windows // 100, 1)
+    # The token is drawn at trace time: one per compiled program, so repeated calls of
+    # one program share a bar slot and concurrent programs do not.
+    tick = functools.partial(
+        progress_lib.tick, progress_lib.new_token(), n_steps=n_steps, dt_ms=dt_ms
+    )
+
     def one_window(carry, data_w):
-        state, current, summed, totals = carry
+        index, data_w = data_w
+        state, current, summed, totals, events = carry
         zero = jnp.zeros_like(state.spikes)
-        (state, current, summed, counts), _ = jax.lax.scan(
-            one_step, (state, current, summed, zero), data_w, length=every
+        (state, current, summed, counts, events), _ = jax.lax.scan(
+            one_step, (state, current, summed, zero, events), data_w, length=every
         )
+        if progress:
+            _tick(
+                tick, state.t - t_start, ((index + 1) % report_every == 0) & (index + 1 < windows)
+            )
         out = {
             "spikes": {n: counts[slices[n]] for n in record.spikes},
             "v": {
@@ -279,14 +354,25 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
             "rates_hz": {
                 n: jnp.mean(counts[slices[n]]) * (1000.0 / (every * dt_ms)) for n in record.rates
             },
+            "states": {p.key: p.read(network, state) for p in record.states},
         }
         if plasticity is not None:
             out["weights_mean"] = weight_means(network, plasticity, current)
-        return (state, current, summed, totals + counts), out
+        return (state, current, summed, totals + counts, events), out
 
     zeros = tuple(jnp.zeros_like(w) for w in start)
-    carry = (state, start, zeros, jnp.zeros_like(state.spikes))
-    (state, _, summed, totals), rec = jax.lax.scan(one_window, carry, xs, length=windows)
+    carry = (state, start, zeros, jnp.zeros_like(state.spikes), events0)
+    carry, rec = jax.lax.scan(one_window, carry, (jnp.arange(windows), xs), length=windows)
+    if tail:
+        state, current, summed, totals, events = carry
+        (state, current, summed, counts, events), _ = jax.lax.scan(
+            one_step, (state, current, summed, jnp.zeros_like(totals), events), xs_tail,
+            length=tail,
+        )  # fmt: skip
+        carry = (state, current, summed, totals + counts, events)
+    state, _, summed, totals, events = carry
+    if progress:
+        _tick(tick, state.t - t_start, True)
     updates = None
     if plasticity is not None:
         updates = plasticity.updates(network, plasticity.total(start, summed))
@@ -297,8 +383,14 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
         counts={n: totals[slices[n]] for n in record.counts},
         weights_mean=rec.get("weights_mean", {}),
         updates=updates,
+        states=rec["states"],
+        events=events,
     )
     return state, recording
+
+
+def _tick(callback, done, when):
+    jax.lax.cond(when, lambda: jax.debug.callback(callback, done), lambda: None)
 
 
 def run_in_windows(
