@@ -6,7 +6,8 @@ units of the leak conductance.
 The names below are the public API. The applications built on the core load on first
 use: `jaxsnn.decision` (the binary-decision model, its training and evaluation),
 `jaxsnn.models` (ready-made networks), `jaxsnn.hybrid` (STDP beside an optax-trained
-readout).
+readout). So do the tools around it: `jaxsnn.analysis` (spike-train features),
+`jaxsnn.plot` (matplotlib figures), `jaxsnn.theory` (mean-field formulas).
 """
 
 import importlib
@@ -79,11 +80,13 @@ from .synapses import (
 __version__ = "0.1.0"
 
 _APPLICATIONS = ("decision", "models", "hybrid")
+# Tools around the core that not every run needs (plot loads matplotlib on first use).
+_TOOLS = ("analysis", "plot", "theory")
 
 
 def __getattr__(name: str) -> Any:
     # Applications import the core, never the other way round: load them on first use.
-    if name in _APPLICATIONS:
+    if name in _APPLICATIONS or name in _TOOLS:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

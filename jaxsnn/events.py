@@ -99,7 +99,7 @@ class SpikeEvents(eqx.Module):
     def times_ms(self, dt_ms: float) -> Float[Array, "*batch capacity"]:
         """The time of each event in ms, at the end of its step; NaN in unused slots."""
         used = jnp.arange(self.capacity) < self.count[..., None]
-        return jnp.where(used, (self.steps + 1) * dt_ms, jnp.nan)
+        return jnp.where(used, (self.steps + 1).astype(jnp.result_type(float)) * dt_ms, jnp.nan)
 
     def to_lists(self) -> list[list[int]]:
         """Per neuron, the steps at which it spiked (host-side, like snnpy's
@@ -144,4 +144,32 @@ def from_dense(spikes: Float[Array, "t n"], capacity: int | None = None) -> Spik
         overflow=total - stored,
         n_steps=n_steps,
         n_neurons=n,
+    )
+
+
+def concat_events(lists: list[SpikeEvents]) -> SpikeEvents:
+    """Join event lists of consecutive records along time (capacities add up)."""
+    if not lists:
+        raise ValueError("concat_events needs at least one event list")
+    n = {e.n_neurons for e in lists}
+    if len(n) != 1:
+        raise ValueError(f"concat_events: event lists of different neuron counts {sorted(n)}")
+    offset, steps, neurons, used = 0, [], [], []
+    total = sum(e.n_steps for e in lists)
+    for e in lists:
+        valid = jnp.arange(e.capacity) < e.count[..., None]
+        steps.append(jnp.where(valid, e.steps + offset, total))
+        neurons.append(e.neurons)
+        used.append(valid)
+        offset += e.n_steps
+    steps, neurons = jnp.concatenate(steps, -1), jnp.concatenate(neurons, -1)
+    # used slots first, in time order (a stable sort keeps neuron order within a step)
+    order = jnp.argsort(steps, axis=-1, stable=True)
+    return SpikeEvents(
+        steps=jnp.take_along_axis(steps, order, -1),
+        neurons=jnp.take_along_axis(neurons, order, -1),
+        count=sum(e.count for e in lists),
+        overflow=sum(e.overflow for e in lists),
+        n_steps=total,
+        n_neurons=n.pop(),
     )

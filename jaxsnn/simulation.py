@@ -28,7 +28,7 @@ from jaxtyping import Array, PRNGKeyArray
 from . import progress as progress_lib
 from ._checks import check_int, check_positive, is_concrete
 from ._delays import buffer_name, ring_name
-from .events import SpikeEvents
+from .events import SpikeEvents, concat_events
 from .network import Network, NetworkState, prepare, step_prepared
 from .plasticity.learning import Plasticity, weight_means
 from .progress import RunReport
@@ -432,6 +432,8 @@ def concat_recordings(recordings: Sequence[Recording]) -> Recording:
         rates_hz=jax.tree.map(join, *[r.rates_hz for r in recordings]),
         counts=jax.tree.map(add, *[r.counts for r in recordings]),
         weights_mean=jax.tree.map(join, *[r.weights_mean for r in recordings]),
+        states=jax.tree.map(join, *[r.states for r in recordings]),
+        events={name: concat_events([r.events[name] for r in recordings]) for name in first.events},
         updates=None
         if first.updates is None
         else jax.tree.map(add, *[r.updates for r in recordings]),

@@ -1,59 +1,32 @@
 """Figures and files of a decision run: raster plot, loss curve, JSON summary.
 
-Plots use matplotlib's Agg backend (no display needed). Every file is written atomically
-(a temporary file in the same folder, then `os.replace`), so a reader never sees a
-half-written PNG or JSON and an interrupted run leaves the previous file intact.
+The figures are drawn by `jaxsnn.plot` and written with its `save`; every file is
+written atomically (a temporary file in the same folder, then `os.replace`), so a reader
+never sees a half-written PNG or JSON and an interrupted run leaves the previous file
+intact.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..plot import raster, save, training_curves
+from ..plot._files import atomic_write_bytes
+from ..plot._pyplot import pyplot
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` atomically (temp file in the same folder + `os.replace`)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+# Resolution of the PNGs: readable in a terminal image viewer, small enough to commit.
+_DPI = 110
 
 
 def write_summary(path: str | os.PathLike, summary: Mapping) -> Path:
     """Write `summary` as indented JSON, atomically."""
     text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
     return atomic_write_bytes(path, text.encode())
-
-
-def _save(fig, path: str | os.PathLike) -> Path:
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
 
 
 def plot_raster(
@@ -79,26 +52,16 @@ def plot_raster(
     """
     if not panels:
         raise ValueError("panels must hold at least one (title, spikes) trial")
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 3 * len(panels)), squeeze=False)
+    fig, axes = pyplot().subplots(len(panels), 1, figsize=(8, 3 * len(panels)), squeeze=False)
     for ax, (title, spikes) in zip(axes[:, 0], panels, strict=True):
-        offset = 0
-        for i, (name, s) in enumerate(spikes.items()):
-            s = np.asarray(s)[:, :max_neurons]
-            steps, neurons = np.nonzero(s)
-            ax.scatter(
-                steps * dt_ms, neurons + offset, s=2.0, color=f"C{i}", label=name, marker="|"
-            )
-            offset += s.shape[1]
-        ax.set_ylabel("neuron")
+        raster(spikes, dt_ms=dt_ms, ax=ax, max_neurons=max_neurons)
         if window_ms is not None:
             ax.set_xlim(0.0, window_ms)
-        ax.set_ylim(-1, max(offset, 1))
-        ax.legend(loc="upper right", markerscale=5, fontsize=8)
         ax.set_title(title, fontsize=10)
-    axes[-1, 0].set_xlabel("time (ms)")
+    for ax in axes[:-1, 0]:
+        ax.set_xlabel("")
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, dpi=_DPI, close=True)
 
 
 def plot_loss(
@@ -119,16 +82,9 @@ def plot_loss(
     Returns:
         The path written.
     """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    steps = np.arange(len(losses))
-    ax.plot(steps, np.asarray(losses), color="C0", label="loss (BCE)")
-    ax.set_xlabel("optimiser step")
-    ax.set_ylabel("binary cross-entropy", color="C0")
-    if accuracies is not None:
-        ax2 = ax.twinx()
-        ax2.plot(steps, np.asarray(accuracies), color="C1", alpha=0.7, label="batch accuracy")
-        ax2.set_ylabel("batch accuracy", color="C1")
-        ax2.set_ylim(0, 1.05)
-    ax.set_title(title)
-    return _save(fig, path)
+    fig, ax = pyplot().subplots(figsize=(6, 3.5))
+    training_curves(losses, accuracies, ax=ax, loss_label="binary cross-entropy", title=title)
+    return save(fig, path, dpi=_DPI, close=True)
+
+
+__all__ = ["atomic_write_bytes", "plot_loss", "plot_raster", "write_summary"]

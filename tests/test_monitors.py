@@ -1,0 +1,197 @@
+"""Monitors: state probes, spike event lists (capacity, overflow), progress and run reports.
+
+The references are independent records of the same run: the dense (time, neuron) spike
+record, the `voltages` record, and a hand-written loop of `network_step`.
+"""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import jaxsnn as snn
+import jaxsnn.progress as progress_lib
+from jaxsnn.events import SpikeEvents, concat_events, from_dense
+
+DT = 0.1
+
+
+def network():
+    k = jr.split(jr.key(0), 4)
+    alif = snn.AdaptiveLIF(tau_mem_ms=10.0, v_th_mv=1.0, tau_adapt_ms=50.0, beta_mv=0.2)
+    exc = snn.Population("E", 40, alif, dale="excitatory")
+    inh = snn.Population("I", 10, snn.LIF(tau_mem_ms=10.0, v_th_mv=1.0), dale="inhibitory")
+    stim = snn.PoissonInput("in", 20, rate_hz=80.0)
+    projections = [
+        snn.connect(stim, exc, snn.FixedProbability(0.5), snn.Constant(0.3), key=k[0]),
+        snn.connect(stim, inh, snn.FixedProbability(0.5), snn.Constant(0.15), key=k[1]),
+        snn.connect(
+            exc, inh, snn.FixedProbability(0.3), snn.Constant(0.1), key=k[2],
+            synapse=snn.ExpCurrent(tau_ms=5.0),
+        ),
+        snn.connect(inh, exc, snn.FixedProbability(0.3), snn.Constant(0.3), key=k[3]),
+    ]  # fmt: skip
+    return snn.Network([exc, inh], projections, [stim])
+
+
+NET = network()
+
+
+def run(record, n_steps=600, state=None, key=jr.key(1), **kwargs):
+    state = snn.init_state(NET) if state is None else state
+    return snn.simulate(NET, state, n_steps, dt_ms=DT, key=key, record=record, **kwargs)
+
+
+def test_events_equal_the_dense_record_at_step_resolution():
+    # events are per step even when the dense record is per window of 10 steps
+    _, dense = run(snn.Record(spikes=True))
+    _, rec = run(snn.Record(spikes=True, every=10, events=True))
+    for name in ("E", "I"):
+        events = rec.events[name]
+        assert int(events.overflow) == 0
+        assert int(events.count) == int(dense.spikes[name].sum()) > 0
+        np.testing.assert_array_equal(events.to_dense(), dense.spikes[name])
+        assert np.all(np.diff(np.asarray(events.steps[: int(events.count)])) >= 0)
+
+
+def test_overflow_is_counted_and_warned_never_silent():
+    _, dense = run(snn.Record(spikes="E"))
+    total = int(dense.spikes["E"].sum())
+    with pytest.warns(RuntimeWarning, match="did not fit"):
+        _, rec = run(snn.Record(events="E", event_capacity=7))
+    events = rec.events["E"]
+    assert (int(events.count), int(events.overflow)) == (7, total - 7)
+    # the stored events are the first 7 spikes
+    first = from_dense(dense.spikes["E"])
+    np.testing.assert_array_equal(events.steps, first.steps[:7])
+    np.testing.assert_array_equal(events.neurons, first.neurons[:7])
+    with pytest.raises(ValueError, match="overflowed"):
+        events.to_dense(strict=True)
+
+
+def test_default_capacity_holds_the_run():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, rec = run(snn.Record(events=True))
+    assert rec.events["E"].capacity == snn.Record().capacity(40, 600, DT)
+
+
+def test_events_under_vmap_equal_a_loop():
+    keys = jr.split(jr.key(3), 3)
+    record = snn.Record(events="E", spikes="E")
+    batched = jax.vmap(lambda k: run(record, key=k)[1])(keys)
+    for i, k in enumerate(keys):
+        _, single = run(record, key=k)
+        np.testing.assert_array_equal(batched.events["E"].steps[i], single.events["E"].steps)
+        np.testing.assert_array_equal(batched.events["E"].to_dense()[i], single.spikes["E"])
+
+
+def test_windows_of_events_concatenate_to_one_run():
+    record = snn.Record(events=True)
+    _, whole = run(record, n_steps=600)
+    state, first = run(record, n_steps=300)
+    _, second = run(record, n_steps=300, state=state)
+    joined = snn.concat_recordings([first, second])
+    np.testing.assert_array_equal(joined.events["E"].to_dense(), whole.events["E"].to_dense())
+    assert joined.events["E"].to_lists() == whole.events["E"].to_lists()
+
+
+def test_from_dense_round_trip_lists_and_times():
+    x = (np.random.default_rng(0).random((30, 5)) < 0.2).astype(np.float32)
+    events = from_dense(x)
+    np.testing.assert_array_equal(events.to_dense(), x)
+    assert events.to_lists() == [list(np.flatnonzero(x[:, j])) for j in range(5)]
+    times = np.asarray(events.times_ms(0.5))
+    assert np.isnan(times[int(events.count) :]).all()
+    np.testing.assert_allclose(
+        times[: int(events.count)], (np.asarray(events.steps[: int(events.count)]) + 1) * 0.5
+    )
+    halves = concat_events([from_dense(x[:10], 40), from_dense(x[10:], 40)])
+    np.testing.assert_array_equal(halves.to_dense(), x)
+    with pytest.raises(ValueError, match="capacity"):
+        SpikeEvents.empty(0, 10, 3)
+
+
+def test_probes_equal_voltages_and_a_step_loop():
+    record = snn.Record(
+        voltages={"E": [0, 5]},
+        states=["E.v", snn.Probe("E", "a"), "E->I", snn.Probe("I", "v", [2])],
+        every=5,
+    )
+    state0 = snn.init_state(NET)
+    _, rec = run(record, n_steps=100, state=state0)
+    np.testing.assert_array_equal(rec.states["E.v"][:, [0, 5]], rec.v["E"])
+    assert rec.states["E.a"].shape == (20, 40) and rec.states["E->I"].shape == (20, 10)
+    # the same run by hand: network_step for 100 steps, sampled every 5
+    state, a, g = state0, [], []
+    step = jax.jit(lambda s: snn.network_step(NET, s, {}, dt_ms=DT, key=jr.key(1))[0])
+    for t in range(100):
+        state = step(state)
+        if t % 5 == 4:
+            a.append(NET.neuron_state(state, "E").a)
+            g.append(state.synapses[2])
+    np.testing.assert_allclose(rec.states["E.a"], np.stack(a), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(rec.states["E->I"], np.stack(g), rtol=1e-6, atol=1e-7)
+    assert float(jnp.max(rec.states["E.a"])) > 0  # adaptation did something
+
+
+@pytest.mark.parametrize(
+    "states, match",
+    [
+        (["X.v"], "neither a population"),
+        (["E.w"], "no state variable 'w'"),
+        ([snn.Probe("I", "v", [10])], r"\[0, 10\)"),
+        (["E.v", snn.Probe("E", "v")], "twice"),
+    ],
+)
+def test_bad_probes_are_named(states, match):
+    with pytest.raises(ValueError, match=match):
+        run(snn.Record(states=states), n_steps=10)
+
+
+class _Bar:
+    made: list = []
+
+    def __init__(self, n_steps, dt_ms):
+        self.updates, self.closed = [], 0
+        _Bar.made.append(self)
+
+    def update(self, done):
+        self.updates.append(done)
+
+    def close(self):
+        self.closed += 1
+
+
+def test_progress_reports_chunks_and_changes_nothing(monkeypatch):
+    monkeypatch.setattr(progress_lib, "_SimulationBar", _Bar)
+    _Bar.made.clear()
+    n_steps = 1013  # prime: chunks of 10 steps and a tail of 3
+    _, quiet = run(snn.Record(counts=True), n_steps=n_steps)
+    _, shown = run(snn.Record(counts=True), n_steps=n_steps, progress=True)
+    np.testing.assert_array_equal(quiet.counts["E"], shown.counts["E"])
+    (bar,) = _Bar.made
+    assert bar.updates == sorted(bar.updates) and bar.updates[-1] == n_steps
+    assert 90 <= len(bar.updates) <= 110 and bar.closed == 1
+    # under vmap: one bar per call, not one per trial
+    _Bar.made.clear()
+    jax.vmap(lambda k: run(snn.Record(counts=True), n_steps=n_steps, key=k, progress=True))(
+        jr.split(jr.key(2), 4)
+    )
+    assert len(_Bar.made) == 1 and _Bar.made[0].updates[-1] == n_steps
+
+
+def test_report_separates_compile_and_run():
+    reports = []
+    run(snn.Record(), n_steps=777, report=reports.append)
+    run(snn.Record(), n_steps=777, report=reports.append)
+    first, second = reports
+    assert first.n_steps == 777 and first.simulated_ms == pytest.approx(77.7)
+    assert first.compile_s > 0 and second.compile_s < 0.1 * first.compile_s
+    assert second.real_time_factor == pytest.approx(77.7e-3 / second.run_s)
+    assert "real time" in str(second)
+    with pytest.raises(ValueError, match="outside jit"):
+        jax.jit(lambda s: run(snn.Record(), n_steps=10, state=s, report=True))(snn.init_state(NET))
