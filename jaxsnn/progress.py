@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import jax
+import numpy as np
 
 _COMPILE_EVENTS = (
     "/jax/core/compile/jaxpr_trace_duration",
@@ -115,29 +116,33 @@ def new_token() -> int:
     return next(_tokens)
 
 
-def tick(token: int, done: Any, n_steps: int, dt_ms: float) -> None:
-    """Callback from a running simulation: `done` of `n_steps` steps are finished."""
-    done = int(done)
+def tick(token: int, done: Any, probe: np.ndarray, n_steps: int, dt_ms: float) -> np.ndarray:
+    """Callback from a running simulation: `done` of `n_steps` steps are finished in each
+    of the trials counted by the leading axes of `probe` (shape (*batch, 1))."""
+    done = int(np.max(done))
+    trials = int(np.prod(np.shape(probe)[:-1]))
     with _lock:
         progress = _bars.get(token)
         if progress is None:
-            progress = _bars[token] = _SimulationBar(n_steps, dt_ms)
+            progress = _bars[token] = _SimulationBar(n_steps, dt_ms, trials)
         progress.update(done)
         if done >= n_steps:
             progress.close()
             del _bars[token]
+    return np.zeros(np.shape(probe)[:-1], np.int32)
 
 
 class _SimulationBar:
     """Steps done and simulated ms, with speed shown as a multiple of real time."""
 
-    def __init__(self, n_steps: int, dt_ms: float):
+    def __init__(self, n_steps: int, dt_ms: float, trials: int = 1):
         self.dt_ms = dt_ms
+        self.trials = trials
         self.start = time.perf_counter()
         self.first = None
         self.bar = bar(
             n_steps * dt_ms,
-            desc="simulating",
+            desc="simulating" if trials == 1 else f"simulating {trials} trials",
             unit="ms",
             leave=False,
             bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} ms "
@@ -150,7 +155,7 @@ class _SimulationBar:
             self.first = (done, now)
         steps0, t0 = self.first
         if now > t0 and done > steps0:
-            speed = (done - steps0) * self.dt_ms * 1e-3 / (now - t0)
+            speed = self.trials * (done - steps0) * self.dt_ms * 1e-3 / (now - t0)
             self.bar.set_postfix_str(f"{speed:.3g}x real time", refresh=False)
         self.bar.update(done * self.dt_ms - self.bar.n)
 

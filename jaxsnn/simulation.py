@@ -340,9 +340,8 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
             one_step, (state, current, summed, zero, events), data_w, length=every
         )
         if progress:
-            _tick(
-                tick, state.t - t_start, ((index + 1) % report_every == 0) & (index + 1 < windows)
-            )
+            when = ((index + 1) % report_every == 0) & (index + 1 < windows)
+            state = _tick(tick, state, state.t - t_start, when)
         out = {
             "spikes": {n: counts[slices[n]] for n in record.spikes},
             "v": {
@@ -372,7 +371,7 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
         carry = (state, current, summed, totals + counts, events)
     state, _, summed, totals, events = carry
     if progress:
-        _tick(tick, state.t - t_start, True)
+        state = _tick(tick, state, state.t - t_start, True)
     updates = None
     if plasticity is not None:
         updates = plasticity.updates(network, plasticity.total(start, summed))
@@ -389,8 +388,19 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
     return state, recording
 
 
-def _tick(callback, done, when):
-    jax.lax.cond(when, lambda: jax.debug.callback(callback, done), lambda: None)
+def _tick(callback, state, done, when):
+    # A pure_callback with vmap_method="expand_dims" is called once per batch, with the
+    # batch dimensions on `probe` (so the bar can count trials); its result, always 0,
+    # is added to the step counter so the callback is neither dropped nor reordered.
+    probe = jax.lax.stop_gradient(state.spikes[..., :1])
+    zero = jnp.zeros((), jnp.int32)
+    result = jax.ShapeDtypeStruct((), jnp.int32)
+    r = jax.lax.cond(
+        when,
+        lambda: jax.pure_callback(callback, result, done, probe, vmap_method="expand_dims"),
+        lambda: zero,
+    )
+    return eqx.tree_at(lambda s: s.t, state, state.t + r)
 
 
 def run_in_windows(

@@ -6,6 +6,7 @@ record, the `voltages` record, and a hand-written loop of `network_step`.
 
 import warnings
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -155,7 +156,8 @@ def test_bad_probes_are_named(states, match):
 class _Bar:
     made: list = []
 
-    def __init__(self, n_steps, dt_ms):
+    def __init__(self, n_steps, dt_ms, trials=1):
+        self.trials = trials
         self.updates, self.closed = [], 0
         _Bar.made.append(self)
 
@@ -182,6 +184,7 @@ def test_progress_reports_chunks_and_changes_nothing(monkeypatch):
         jr.split(jr.key(2), 4)
     )
     assert len(_Bar.made) == 1 and _Bar.made[0].updates[-1] == n_steps
+    assert _Bar.made[0].trials == 4
 
 
 def test_report_separates_compile_and_run():
@@ -195,3 +198,17 @@ def test_report_separates_compile_and_run():
     assert "real time" in str(second)
     with pytest.raises(ValueError, match="outside jit"):
         jax.jit(lambda s: run(snn.Record(), n_steps=10, state=s, report=True))(snn.init_state(NET))
+
+
+def test_progress_keeps_gradients():
+    def loss(w, progress):
+        net = eqx.tree_at(lambda n: n.projections[0].weights, NET, w)
+        state = snn.init_state(net)
+        _, rec = snn.simulate(
+            net, state, 300, dt_ms=DT, key=jr.key(1), record=snn.Record(counts=True),
+            progress=progress,
+        )  # fmt: skip
+        return rec.counts["E"].sum()
+
+    w = NET.projections[0].weights
+    np.testing.assert_array_equal(jax.grad(loss)(w, True), jax.grad(loss)(w, False))
