@@ -14,6 +14,7 @@ import jax.random as jr
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from .decision._runner import show_progress
     from .models.decision_1k import DT_MS, build_decision_1k, pattern_rates_hz
     from .network import init_state
     from .record import Record
@@ -26,10 +27,13 @@ def _demo(args: argparse.Namespace) -> int:
     keys = jr.split(key_trials, args.trials)
     record = Record(counts=("E",))
 
+    bars = show_progress(args)
+
     def trial(rate, key):
         _, rec = simulate(
-            network, state, args.steps, dt_ms=DT_MS, key=key, inputs={"in": rate}, record=record
-        )
+            network, state, args.steps, dt_ms=DT_MS, key=key, inputs={"in": rate}, record=record,
+            progress=bars,
+        )  # fmt: skip
         return rec.counts["E"].mean() * 1000.0 / (args.steps * DT_MS)
 
     run = jax.jit(jax.vmap(trial))
@@ -74,6 +78,63 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stream(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .models.decision_1k import DT_MS, build_decision_1k, pattern_rates_hz
+    from .network import init_state
+    from .streaming import run_stream
+
+    key_net, key_labels, key_run = jr.split(jr.key(args.seed), 3)
+    network = build_decision_1k(key_net)
+    labels = np.asarray(jr.bernoulli(key_labels, 0.5, (args.windows,))).astype(int)
+    rates = pattern_rates_hz(jnp.asarray(labels))
+    n_steps = round(args.window_ms / DT_MS)
+
+    def readout(state, recording):  # mean E rate over the window (Hz)
+        return jnp.mean(recording.counts["E"]) * (1000.0 / (n_steps * DT_MS))
+
+    _, report = run_stream(
+        network,
+        init_state(network),
+        ({"in": rates[i]} for i in range(args.windows)),
+        readout=readout,
+        dt_ms=DT_MS,
+        window_ms=args.window_ms,
+        key=key_run,
+    )
+    rate = np.array([float(w.output) for w in report.windows])
+    answers = (rate > args.threshold_hz).astype(int)
+    accuracy = float(np.mean(answers == labels))
+    summary = {
+        "network": "W1 decision-1k: 800 E + 200 I LIF, p=0.1, delta synapses, 100 Poisson inputs",
+        "windows": args.windows,
+        "window_ms": args.window_ms,
+        "threshold_hz": args.threshold_hz,
+        "labels": labels.tolist(),
+        "answers": answers.tolist(),
+        "rate_hz": [round(float(r), 3) for r in rate],
+        "latency_ms": [round(w.latency_s * 1e3, 3) for w in report.windows],
+        "met_budget": [w.met_budget for w in report.windows],
+        "fraction_met": report.fraction_met,
+        "accuracy": accuracy,
+        "compile_s": round(report.compile_s, 3),
+        "device": jax.devices()[0].device_kind,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"jaxsnn stream: {summary['network']}, windows of {args.window_ms:g} ms")
+    for w, label, answer, r in zip(report.windows, labels, answers, rate, strict=True):
+        flag = "ok" if w.met_budget else "LATE"
+        print(
+            f"  window {w.index:>3d}: pattern {label} -> answer {answer} ({r:6.2f} Hz)  "
+            f"{w.latency_s * 1e3:7.2f} ms of {w.budget_s * 1e3:g} ms  {flag}"
+        )
+    print(f"  accuracy {accuracy:.3f}; {report}")
+    return 0
+
+
 def _decide(args: argparse.Namespace) -> int:
     from .decision._runner import run_decide
 
@@ -82,7 +143,12 @@ def _decide(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxsnn", description="Spiking neural networks in JAX.")
-    from .decision._runner import add_decide_arguments, positive_int
+    from .decision._runner import (
+        add_decide_arguments,
+        add_progress_argument,
+        positive_float,
+        positive_int,
+    )
 
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate the 1000-neuron E/I network on two input patterns")
@@ -90,7 +156,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=positive_int, default=1000, help="steps of 0.1 ms (1000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_progress_argument(demo)
     demo.set_defaults(func=_demo)
+    stream = sub.add_parser(
+        "stream",
+        help="serve the 1000-neuron network in real-time windows: a decision per window",
+        description="Feed the W1 network one window of Poisson input at a time (a random "
+        "pattern '0' or '1' per window), carry its state from window to window, decide "
+        "from the E rate, and report each window's compute latency against its real-time "
+        "budget (the compile happens before the first window).",
+    )
+    stream.add_argument("--windows", type=positive_int, default=20, help="windows (20)")
+    stream.add_argument(
+        "--window-ms", type=positive_float, default=100.0, help="window length in ms (100)"
+    )
+    stream.add_argument(
+        "--threshold-hz", type=positive_float, default=10.0, help="E-rate threshold (10 Hz)"
+    )
+    stream.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    stream.add_argument("--json", action="store_true", help="print the summary as JSON")
+    stream.set_defaults(func=_stream)
     decide = sub.add_parser(
         "decide",
         help="train the 1000-neuron decision network and evaluate it on held-out trials",

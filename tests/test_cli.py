@@ -90,3 +90,17 @@ def test_demo_still_works(capsys):
     assert cli.main(["demo", "--trials", "2", "--steps", "10", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trials"] == 2 and summary["steps"] == 10
+
+
+def test_stream_is_a_subcommand():
+    args = cli.build_parser().parse_args(["stream", "--windows", "3", "--window-ms", "50"])
+    assert args.command == "stream" and args.windows == 3 and args.window_ms == 50.0
+
+
+@pytest.mark.slow  # builds and compiles the full 1000-neuron W1 network (~15 s)
+def test_stream_decides_per_window_and_reports_latency(capsys):
+    assert cli.main(["stream", "--windows", "4", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert len(summary["latency_ms"]) == len(summary["answers"]) == 4
+    assert summary["accuracy"] == 1.0  # 0.2 Hz vs ~30 Hz E rates: far from the 10 Hz threshold
+    assert summary["fraction_met"] == sum(summary["met_budget"]) / 4

@@ -124,6 +124,24 @@ def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_progress_argument(parser)
+
+
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    """`--progress` / `--no-progress`: bars on stderr (default: when it is a terminal)."""
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on stderr (default: on when stderr is a terminal)",
+    )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Whether to show progress bars for these arguments."""
+    if getattr(args, "quiet", False):
+        return False
+    return sys.stderr.isatty() if args.progress is None else args.progress
 
 
 def _trainer(learning: str):
@@ -195,7 +213,8 @@ def run_decide(args: argparse.Namespace) -> int:
         f"{model.n_steps} steps of {model.dt_ms} ms per trial"
     )
     log(f"evaluating the untrained network on {args.trials} held-out trials ...")
-    before = evaluate(model, task, key_data, n_trials=args.trials)
+    bars = show_progress(args)
+    before = evaluate(model, task, key_data, n_trials=args.trials, progress=bars)
     log(f"  accuracy before training: {before['accuracy']:.3f}")
 
     log_every = max(1, steps // 10)
@@ -227,14 +246,21 @@ def run_decide(args: argparse.Namespace) -> int:
             learning_rate=args.lr,
             trainable=args.trainable,
             callback=progress,
+            progress=bars,
         )
     else:
         result = trainer(
-            model, task, key_data, steps=steps, batch_size=args.batch_size, callback=progress
+            model,
+            task,
+            key_data,
+            steps=steps,
+            batch_size=args.batch_size,
+            callback=progress,
+            progress=bars,
         )
     trained = result.model
     log(f"evaluating the trained network on {args.trials} held-out trials ...")
-    after = evaluate(trained, task, key_data, n_trials=args.trials)
+    after = evaluate(trained, task, key_data, n_trials=args.trials, progress=bars)
 
     out_dir = Path(args.out)
     rates, labels = task.split(key_data, "test", 64, model.n_in, model.dtype)

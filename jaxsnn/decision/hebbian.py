@@ -149,6 +149,7 @@ def train_hebbian(
     margin_hz: float = 10.0,
     tau_ms: float = 20.0,
     callback: Callable[[int, float, float], None] | None = None,
+    progress: bool = False,
 ) -> TrainResult:
     """Train the readout of a decision model with contrastive Hebbian learning (no
     gradients; rule in the module docstring).
@@ -170,6 +171,7 @@ def train_hebbian(
             `float("inf")` learns from every trial.
         tau_ms: time constant of the pre/post traces (ms).
         callback: called as `callback(step, loss, accuracy)` after every step.
+        progress: show a progress bar (steps done, loss, batch accuracy, time left).
 
     Returns:
         A `TrainResult`.
@@ -196,5 +198,5 @@ def train_hebbian(
         )  # fmt: skip
         return loss, acc
 
-    losses, accuracies, seconds, compile_s = run_steps(one_step, steps, callback)
+    losses, accuracies, seconds, compile_s = run_steps(one_step, steps, callback, progress)
     return TrainResult(model, losses, accuracies, seconds, compile_s)

@@ -36,6 +36,7 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_int
+from ..progress import bar
 from .model import DecisionModel
 from .tasks import SPLITS, AbstractTask
 
@@ -199,6 +200,7 @@ def train(
     learning_rate: float = 2e-3,
     trainable: Sequence[str] | DecisionModel = ("input", "recurrent", "readout"),
     callback: Callable[[int, float, float], None] | None = None,
+    progress: bool = False,
 ) -> TrainResult:
     """Train `model` on `task` with optax by BPTT (one jitted step per batch).
 
@@ -213,7 +215,8 @@ def train(
         learning_rate: Adam's learning rate when `optimizer` is None.
         trainable: groups of projections to train (see `trainable_filter`), or a filter
             spec pytree.
-        callback: called as `callback(step, loss, accuracy)` after every step (progress).
+        callback: called as `callback(step, loss, accuracy)` after every step.
+        progress: show a progress bar (steps done, loss, batch accuracy, time left).
 
     Returns:
         A `TrainResult`.
@@ -244,7 +247,7 @@ def train(
         )
         return loss, acc
 
-    losses, accuracies, seconds, compile_s = run_steps(one_step, steps, callback)
+    losses, accuracies, seconds, compile_s = run_steps(one_step, steps, callback, progress)
     return TrainResult(model, losses, accuracies, seconds, compile_s)
 
 
@@ -252,6 +255,7 @@ def run_steps(
     step: Callable[[int], tuple[Array, Array]],
     steps: int,
     callback: Callable[[int, float, float], None] | None = None,
+    progress: bool = False,
 ) -> tuple[Float[Array, " steps"], Float[Array, " steps"], float, float]:
     """Call `step(i)` for i < steps, timing it and reporting progress.
 
@@ -259,6 +263,7 @@ def run_steps(
         step: does update i and returns its (loss, accuracy).
         steps: number of updates.
         callback: called as `callback(i, loss, accuracy)` after every update.
+        progress: show a progress bar with the loss and batch accuracy.
 
     Returns:
         `(losses, accuracies, seconds, compile_seconds)`; the first step's wall time
@@ -267,14 +272,18 @@ def run_steps(
     losses, accuracies = [], []
     t0 = time.perf_counter()
     compile_s = 0.0
-    for i in range(steps):
-        loss, acc = step(i)
-        loss, acc = float(loss), float(acc)  # blocks, so the timing and progress are real
-        if i == 0:
-            compile_s = time.perf_counter() - t0
-        losses.append(loss)
-        accuracies.append(acc)
-        if callback is not None:
-            callback(i, loss, acc)
+    shown = bar(steps, desc="training", unit="step", disable=not progress, leave=False)
+    with shown:
+        for i in range(steps):
+            loss, acc = step(i)
+            loss, acc = float(loss), float(acc)  # blocks, so the timing and progress are real
+            if i == 0:
+                compile_s = time.perf_counter() - t0
+            losses.append(loss)
+            accuracies.append(acc)
+            shown.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.3f}", refresh=False)
+            shown.update(1)
+            if callback is not None:
+                callback(i, loss, acc)
     seconds = time.perf_counter() - t0
     return jnp.asarray(losses), jnp.asarray(accuracies), seconds, compile_s
