@@ -24,6 +24,7 @@ from .connectivity import (
     OneToOne,
     SmallWorld,
 )
+from .events import SpikeEvents
 from .initializers import AbsNormal, AbstractInitializer, Constant, LogNormal, Normal, Uniform
 from .inputs import (
     AbstractCounts,
@@ -57,10 +58,9 @@ from .neurons import (
 )
 from .plasticity import STDP, Hebbian, Plasticity
 from .population import Population
+from .progress import RunReport
 from .projection import Projection, connect
 from .propagation import AbstractPropagation, Dense, Event, Scatter
-from .events import SpikeEvents
-from .progress import RunReport
 from .record import Probe, Record, Recording
 from .simulation import concat_recordings, run_in_windows, simulate
 from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike

@@ -97,11 +97,11 @@ def show_report(report: RunReport, to: bool | Callable[[RunReport], Any]) -> Non
         print(f"jaxsnn: {report}", file=sys.stderr)
 
 
-def bar(total: float, *, desc: str, unit: str, scale: float = 1.0, **kwargs: Any):
-    """A tqdm progress bar on stderr; `scale` converts counted units into shown ones."""
+def bar(total: float, *, desc: str, unit: str, **kwargs: Any):
+    """A tqdm progress bar on stderr (a widget in notebooks)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, dynamic_ncols=True, **kwargs)
+    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, **kwargs)
 
 
 # Host side of the simulation callbacks. Each compiled simulation gets a token at trace
