@@ -123,6 +123,10 @@ def tick(token: int, done: Any, probe: np.ndarray, n_steps: int, dt_ms: float) -
     trials = int(np.prod(np.shape(probe)[:-1]))
     with _lock:
         progress = _bars.get(token)
+        if progress is None and done >= n_steps:
+            # the end of a run whose last chunk already closed its bar (or a run too
+            # short for a bar): nothing to show
+            return np.zeros(np.shape(probe)[:-1], np.int32)
         if progress is None:
             progress = _bars[token] = _SimulationBar(n_steps, dt_ms, trials)
         progress.update(done)

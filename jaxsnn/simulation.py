@@ -325,7 +325,6 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
     if checkpoint:
         one_step = jax.checkpoint(one_step)
 
-    report_every = max(windows // 100, 1)
     # The token is drawn at trace time: one per compiled program, so repeated calls of
     # one program share a bar slot and concurrent programs do not.
     tick = functools.partial(
@@ -333,15 +332,11 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
     )
 
     def one_window(carry, data_w):
-        index, data_w = data_w
         state, current, summed, totals, events = carry
         zero = jnp.zeros_like(state.spikes)
         (state, current, summed, counts, events), _ = jax.lax.scan(
             one_step, (state, current, summed, zero, events), data_w, length=every
         )
-        if progress:
-            when = ((index + 1) % report_every == 0) & (index + 1 < windows)
-            state = _tick(tick, state, state.t - t_start, when)
         out = {
             "spikes": {n: counts[slices[n]] for n in record.spikes},
             "v": {
@@ -361,7 +356,12 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
 
     zeros = tuple(jnp.zeros_like(w) for w in start)
     carry = (state, start, zeros, jnp.zeros_like(state.spikes), events0)
-    carry, rec = jax.lax.scan(one_window, carry, (jnp.arange(windows), xs), length=windows)
+    if progress:
+        carry, rec = _scan_with_ticks(
+            one_window, carry, xs, windows, lambda c: _tick_carry(tick, c, t_start)
+        )
+    else:
+        carry, rec = jax.lax.scan(one_window, carry, xs, length=windows)
     if tail:
         state, current, summed, totals, events = carry
         (state, current, summed, counts, events), _ = jax.lax.scan(
@@ -371,7 +371,7 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
         carry = (state, current, summed, totals + counts, events)
     state, _, summed, totals, events = carry
     if progress:
-        state = _tick(tick, state, state.t - t_start, True)
+        state = _tick(tick, state, state.t - t_start)
     updates = None
     if plasticity is not None:
         updates = plasticity.updates(network, plasticity.total(start, summed))
@@ -388,18 +388,39 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
     return state, recording
 
 
-def _tick(callback, state, done, when):
+def _scan_with_ticks(one_window, carry, xs, windows, tick):
+    """`lax.scan(one_window, carry, xs)` with `tick(carry)` after every chunk of about a
+    hundredth of the windows: a scan of chunks, each a scan of windows, so no test runs
+    per window; the windows left over run after the chunks, without a tick."""
+    size = max(windows // 100, 1)
+    chunks, rest = divmod(windows, size)
+
+    def chunk(carry, xs_c):
+        carry, out = jax.lax.scan(one_window, carry, xs_c, length=size)
+        return tick(carry), out
+
+    head = jax.tree.map(lambda x: x[: chunks * size].reshape((chunks, size) + x.shape[1:]), xs)
+    carry, out = jax.lax.scan(chunk, carry, head, length=chunks)
+    out = jax.tree.map(lambda x: x.reshape((chunks * size,) + x.shape[2:]), out)
+    if rest:
+        tail = jax.tree.map(lambda x: x[chunks * size :], xs)
+        carry, out_rest = jax.lax.scan(one_window, carry, tail, length=rest)
+        out = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), out, out_rest)
+    return carry, out
+
+
+def _tick_carry(callback, carry, t_start):
+    state, *rest = carry
+    return (_tick(callback, state, state.t - t_start), *rest)
+
+
+def _tick(callback, state, done):
     # A pure_callback with vmap_method="expand_dims" is called once per batch, with the
     # batch dimensions on `probe` (so the bar can count trials); its result, always 0,
     # is added to the step counter so the callback is neither dropped nor reordered.
     probe = jax.lax.stop_gradient(state.spikes[..., :1])
-    zero = jnp.zeros((), jnp.int32)
     result = jax.ShapeDtypeStruct((), jnp.int32)
-    r = jax.lax.cond(
-        when,
-        lambda: jax.pure_callback(callback, result, done, probe, vmap_method="expand_dims"),
-        lambda: zero,
-    )
+    r = jax.pure_callback(callback, result, done, probe, vmap_method="expand_dims")
     return eqx.tree_at(lambda s: s.t, state, state.t + r)
 
 
