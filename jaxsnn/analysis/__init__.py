@@ -9,6 +9,10 @@ surrogate-gradient spikes. Undefined values are NaN (snnpy's features keep snnpy
 as each function documents. The families, one file each:
 
 - `reservoir`: snnpy's reservoir-computing features, exactly (`reservoir_features`);
+- `described`: the six features snnpy's README describes but its code lacks, with
+  standard, cited definitions (`described_features`; `spike_entropy`, `spike_rates`,
+  `autocorrelation_first_lag`, `burstiness`, `spike_symmetry`,
+  `spike_histogram_moments`);
 - `rates`: firing rates in Hz, per neuron and of the population over time;
 - `kernels`: the smoothing kernels (Gaussian, boxcar, exponential) of those rates;
 - `isi`: inter-spike intervals: `cv_isi` (also differentiable), `isi_histogram`;
@@ -24,6 +28,16 @@ from .counts import (
     mean_spike_count_correlation,
     spike_count_correlation,
     window_counts,
+)
+from .described import (
+    SpikeTimeMoments,
+    autocorrelation_first_lag,
+    burstiness,
+    described_features,
+    spike_entropy,
+    spike_histogram_moments,
+    spike_rates,
+    spike_symmetry,
 )
 from .isi import cv_isi, isi_histogram
 from .kernels import AbstractKernel, BoxcarKernel, ExponentialKernel, GaussianKernel
@@ -49,7 +63,11 @@ __all__ = [
     "Bursts",
     "ExponentialKernel",
     "GaussianKernel",
+    "SpikeTimeMoments",
+    "autocorrelation_first_lag",
+    "burstiness",
     "cv_isi",
+    "described_features",
     "detect_bursts",
     "fano_factor",
     "firing_rates",
@@ -69,7 +87,11 @@ __all__ = [
     "smoothed_rates",
     "spike_count_correlation",
     "spike_counts",
+    "spike_entropy",
+    "spike_histogram_moments",
+    "spike_rates",
     "spike_run_counts",
+    "spike_symmetry",
     "spike_synchrony_chi",
     "spike_variances",
     "synchrony_chi",

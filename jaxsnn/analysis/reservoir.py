@@ -26,37 +26,24 @@ snnpy's README also lists `get_spike_entropy_per_neuron`, `get_spike_rates`,
 `get_autocorrelation_first_lag`, `get_burstiness`, `get_spike_symmetry` and
 `get_spike_histogram_moments`, but no release (0.1.0, 1.0.0, 2.0.0) and no commit of
 its repository up to 2.0.1 implements them, and `extract_features_from_spikes` does not
-return them; with no definition to reproduce, they are not here (`firing_rates` and
-`cv_isi` are the standard rate and ISI-variability measures).
+return them. With no code to reproduce, `jaxsnn.analysis.described` gives each the
+standard definition its README line names (stated and cited there, NaN where undefined);
+`reservoir_features(spikes, described=True)` adds them to the eight.
 """
 
 from __future__ import annotations
-
-import functools
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from ._dense import Spikes, as_dense
+from ._feature import feature
+from .described import described_features
 from .isi import isi_moments, isi_terms
 
 
-def _feature(core: Callable[[Array], Array]) -> Callable[[Spikes], Array]:
-    """The public form of `core`, written on the dense (time, neuron) array: it converts
-    the spikes with `as_dense` outside `jit` (so bad input raises a ValueError) and runs
-    `core` jitted, so that an eager call compiles once rather than operation by operation."""
-    jitted = jax.jit(core)
-
-    @functools.wraps(core)
-    def feature(spikes: Spikes):
-        return jitted(as_dense(spikes))
-
-    return feature
-
-
-@_feature
+@feature
 def spike_counts(spikes: Spikes) -> Float[Array, " n"]:
     """Each neuron's number of spikes: the sum of its entries (snnpy `get_spike_counts`).
 
@@ -66,7 +53,7 @@ def spike_counts(spikes: Spikes) -> Float[Array, " n"]:
     return jnp.sum(spikes, axis=0)
 
 
-@_feature
+@feature
 def spike_variances(spikes: Spikes) -> Float[Array, " n"]:
     """The variance over time of each neuron's spike sequence, ddof 0 (snnpy
     `get_spike_variances`, `np.var(spikes, axis=0)`). On 0/1 spikes this is p·(1 − p),
@@ -78,7 +65,7 @@ def spike_variances(spikes: Spikes) -> Float[Array, " n"]:
     return jnp.var(spikes, axis=0)
 
 
-@_feature
+@feature
 def mean_spike_times(spikes: Spikes) -> Float[Array, " n"]:
     """Each neuron's mean spike time in steps, `Σ_t t·s_t / Σ_t s_t` with t the 0-based
     step index (snnpy `get_mean_spike_times`).
@@ -94,7 +81,7 @@ def mean_spike_times(spikes: Spikes) -> Float[Array, " n"]:
     return jnp.where(fired, mean, -jnp.ones_like(mean))
 
 
-@_feature
+@feature
 def first_spike_times(spikes: Spikes) -> Int[Array, " n"]:
     """Each neuron's first spike step, 0-based (snnpy `get_first_spike_times`).
 
@@ -106,7 +93,7 @@ def first_spike_times(spikes: Spikes) -> Int[Array, " n"]:
     return jnp.where(jnp.any(fired, axis=0), first, -1)
 
 
-@_feature
+@feature
 def last_spike_times(spikes: Spikes) -> Int[Array, " n"]:
     """Each neuron's last spike step, 0-based (snnpy `get_last_spike_times`).
 
@@ -124,7 +111,7 @@ def _isi_stats(s: Array):
     return count >= 1, mean, var
 
 
-@_feature
+@feature
 def mean_isi(spikes: Spikes) -> Float[Array, " n"]:
     """Each neuron's mean ISI in steps (snnpy `get_mean_isi_per_neuron`).
 
@@ -135,7 +122,7 @@ def mean_isi(spikes: Spikes) -> Float[Array, " n"]:
     return jnp.where(has_isi, mean, -jnp.ones_like(mean))
 
 
-@_feature
+@feature
 def isi_variances(spikes: Spikes) -> Float[Array, " n"]:
     """The variance (ddof 0, `np.var`) of each neuron's ISIs in steps² (snnpy
     `get_isi_variance_per_neuron`). A neuron with exactly 2 spikes has one ISI and
@@ -148,7 +135,7 @@ def isi_variances(spikes: Spikes) -> Float[Array, " n"]:
     return jnp.where(has_isi, var, -jnp.ones_like(var))
 
 
-@_feature
+@feature
 def spike_run_counts(spikes: Spikes) -> Int[Array, " n"]:
     """The number of runs of spikes in consecutive steps, per neuron: snnpy's
     `get_burst_counts` (`scipy.ndimage.label` on each neuron's train). An isolated spike
@@ -162,7 +149,7 @@ def spike_run_counts(spikes: Spikes) -> Int[Array, " n"]:
     return jnp.sum(fired & ~before, axis=0, dtype=jnp.int32)
 
 
-@_feature
+@feature
 def pooled_mean_isi(spikes: Spikes) -> Float[Array, ""]:
     """The mean of all ISIs of all neurons pooled, in steps (snnpy `calculate_mean_isi`).
 
@@ -194,7 +181,7 @@ FEATURES: tuple[str, ...] = (
 """The keys of `reservoir_features`, in snnpy's order."""
 
 
-def reservoir_features(spikes: Spikes) -> dict[str, Array]:
+def reservoir_features(spikes: Spikes, *, described: bool = False) -> dict[str, Array]:
     """All features of snnpy's `extract_features_from_spikes`, under its keys and in its
     order (`FEATURES`): spike_counts, spike_variances, mean_spike_times,
     first_spike_times, last_spike_times, mean_isi, isi_variances, burst_counts
@@ -202,12 +189,21 @@ def reservoir_features(spikes: Spikes) -> dict[str, Array]:
 
     Args:
         spikes: (time, neuron) spikes, or a `SpikeEvents`.
+        described: also return, after the eight, the six features snnpy's README
+            describes but its code lacks (`described_features`, keys
+            `DESCRIBED_FEATURES`, with `spike_entropy`'s default 10 bins). These are
+            jaxsnn's definitions, not snnpy's, and are NaN where undefined.
 
     Returns:
-        A dict of (neuron,) arrays; see each feature's function for its units and values.
+        A dict of (neuron,) arrays (and a (neuron, 3) array of spike-time moments when
+        `described`); see each feature's function for its units and values.
     """
+    s = as_dense(spikes)
     # the jitted part returns a tuple: jit would hand back a dict with its keys sorted
-    return dict(zip(FEATURES, _all_features(as_dense(spikes)), strict=True))
+    features = dict(zip(FEATURES, _all_features(s), strict=True))
+    if described:
+        features.update(described_features(s))
+    return features
 
 
 @jax.jit
