@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 
+from run import machine_info
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_CASES = [
@@ -90,12 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
     ).stdout.strip()
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
-    except (OSError, StopIteration):
-        pass
+    cpu = machine_info()["cpu"]
     lines = [
         f"# {args.base} (base) against {head} + working tree (head)",
         "",

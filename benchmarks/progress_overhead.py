@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -30,6 +29,7 @@ import time
 import jax
 import jax.random as jr
 import numpy as np
+from run import machine_info
 
 import jaxsnn as snn
 
@@ -117,12 +117,7 @@ def main(argv=None) -> int:
         off, on = statistics.median(runs[False]), statistics.median(runs[True])
         rows.append((name, first[False] - off, first[True] - on, off, on, on / off, bio_s))
         print(f"{name}: off {off:.4f} s, on {on:.4f} s, ratio {on / off:.3f}", file=sys.stderr)
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
-    except (OSError, StopIteration):
-        pass
+    cpu = machine_info()["cpu"]
     lines = [
         f"machine: {cpu}, {os.cpu_count()} cores; jax {jax.__version__}; "
         f"median of {2 * args.repeats} warm runs per cell",
