@@ -63,6 +63,7 @@ from .projection import Projection, connect
 from .propagation import AbstractPropagation, Dense, Event, Scatter
 from .record import Probe, Record, Recording
 from .simulation import concat_recordings, run_in_windows, simulate
+from .streaming import StreamReport, WindowResult, run_stream, stream
 from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike
 from .synapses import (
     NMDA,
@@ -162,9 +163,11 @@ __all__ = [
     "SpikeEvents",
     "SpikeInput",
     "StepOutput",
+    "StreamReport",
     "Triangle",
     "Uniform",
     "WhiteNoise",
+    "WindowResult",
     "concat_recordings",
     "connect",
     "init_state",
@@ -172,7 +175,9 @@ __all__ = [
     "network_step",
     "plasticity",
     "run_in_windows",
+    "run_stream",
     "save",
     "simulate",
     "spike",
+    "stream",
 ]

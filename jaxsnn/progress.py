@@ -98,8 +98,9 @@ def show_report(report: RunReport, to: bool | Callable[[RunReport], Any]) -> Non
 
 
 def bar(total: float, *, desc: str, unit: str, **kwargs: Any):
-    """A tqdm progress bar on stderr (a widget in notebooks)."""
-    from tqdm.auto import tqdm
+    """A tqdm progress bar on stderr (text, also in notebooks: tqdm's widgets would need
+    ipywidgets)."""
+    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, **kwargs)
 

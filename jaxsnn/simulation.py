@@ -175,7 +175,8 @@ def simulate(
         progress: show a progress bar on stderr (steps, simulated ms, speed as a multiple
             of real time, time left). The scan is cut into about 100 chunks with a host
             callback between them; this works under `jit` and `vmap` (one bar per call,
-            simulated time per trial). Overhead: see benchmarks/README.md.
+            simulated time per trial). Overhead: see benchmarks/README.md. It is part of
+            the compiled program: switching it on or off compiles anew.
         report: print a `jaxsnn.progress.RunReport` (compile time, run time, real-time
             factor) on stderr when the run ends, or pass a function to receive it. Needs
             concrete arrays (not inside `jit`/`vmap`).
@@ -189,7 +190,9 @@ def simulate(
             missing key. At run time (under jit too), `eqx.EquinoxRuntimeError` for
             weights or potentials that are NaN or infinite.
     """
-    inputs = dict(inputs or {})
+    # arrays, not Python numbers: jit would take a number as a constant of the program
+    # and compile anew for every value
+    inputs = {name: jnp.asarray(x) for name, x in (inputs or {}).items()}
     check_simulation(
         network, state, n_steps, dt_ms, key, inputs, record, plasticity, allow_large_dt
     )

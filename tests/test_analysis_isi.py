@@ -1,6 +1,7 @@
 """ISI statistics: CV against closed forms and np.diff, the ISI histogram against
 np.histogram (the gradients of the differentiable CV: test_analysis_transforms)."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -103,3 +104,16 @@ def test_isi_histogram_of_no_isis_is_zero():
     s[5, 0] = 1
     got = A.isi_histogram(s, bins_ms=[0.0, 1.0, 2.0], dt_ms=0.1)
     np.testing.assert_array_equal(np.asarray(got), [0, 0])
+
+
+def test_differentiable_cv_gradient_is_finite_with_a_regular_neuron():
+    # a neuron with equal ISIs has CV = 0, where sqrt has no derivative; its gradient is
+    # taken as 0 so that a summed loss over all neurons stays finite
+    s = np.zeros((100, 2), np.float32)
+    s[::10, 0] = 1.0
+    s[[3, 20, 31, 77], 1] = 1.0
+    x = jnp.asarray(s)  # 0/1 like surrogate spikes in the forward pass
+    cv = A.cv_isi(x, dt_ms=0.1, differentiable=True)
+    assert float(cv[0]) == 0.0 and float(cv[1]) > 0
+    grad = jax.grad(lambda x: jnp.sum(A.cv_isi(x, dt_ms=0.1, differentiable=True)))(x)
+    assert np.isfinite(np.asarray(grad)).all() and np.abs(np.asarray(grad[:, 1])).sum() > 0

@@ -212,3 +212,18 @@ def test_progress_keeps_gradients():
 
     w = NET.projections[0].weights
     np.testing.assert_array_equal(jax.grad(loss)(w, True), jax.grad(loss)(w, False))
+
+
+def test_python_numbers_as_input_data_do_not_recompile():
+    net = snn.Network(
+        [snn.Population("P", 5, snn.LIF(tau_mem_ms=10.0, v_th_mv=10.0))],
+        [],
+        [snn.CurrentInput("drive", "P", 5)],
+    )
+    state = snn.init_state(net)
+    record = snn.Record(voltages=True)
+    snn.simulate(net, state, 50, dt_ms=DT, inputs={"drive": 1.5}, record=record)
+    with progress_lib.compile_timer() as seconds:
+        _, rec = snn.simulate(net, state, 50, dt_ms=DT, inputs={"drive": 2.5}, record=record)
+    assert seconds[0] == 0.0
+    assert float(rec.v["P"][-1, 0]) > 2.5 * (1 - np.exp(-0.5)) - 1e-3  # the new value is used

@@ -83,7 +83,8 @@ def cv_isi(spikes: Spikes, *, dt_ms: float, differentiable: bool = False) -> Flo
     Returns:
         (neuron,) CV. NaN where a neuron has fewer than 2 ISIs, i.e. fewer than 3 spikes
         (entries > 0), in both modes. At a perfectly regular train (CV = 0) the value is
-        exact but the gradient of the square root is infinite.
+        exact and the gradient of the square root (infinite there) is taken as 0, so one
+        regular neuron does not turn a summed loss's gradient into NaN.
 
     Raises:
         ValueError: on a bad `spikes` shape, `dt_ms`, or (differentiable, concrete input)
@@ -103,8 +104,11 @@ def _cv_isi(s: Float[Array, "t n"], differentiable: bool) -> Float[Array, " n"]:
         s = (s > 0).astype(s.dtype)
     _, mean, var = isi_moments(s)
     valid = n_spikes >= 3
-    std = jnp.sqrt(jnp.where(valid, var, jnp.ones_like(var)))
-    return safe_divide(std, mean, valid)
+    # where the ISIs are all equal (var = 0) the square root has no derivative: the
+    # gradient there is taken as 0 instead of letting an infinity turn the whole into NaN
+    positive = valid & (var > 0)
+    std = jnp.where(positive, jnp.sqrt(jnp.where(positive, var, jnp.ones_like(var))), 0.0)
+    return safe_divide(std.astype(var.dtype), mean, valid)
 
 
 def isi_histogram(spikes: Spikes, *, bins_ms: ArrayLike, dt_ms: float) -> Int[Array, " bins"]:
