@@ -1,6 +1,23 @@
 """Ready-made networks (the reference workloads of benchmarks/README.md)."""
 
+from .brunel2000 import BRUNEL_REGIMES, brunel2000_params, brunel2000_state, build_brunel2000
+from .brunel_regimes import BRUNEL_REGIME_LABELS, RegimeReport, classify_brunel_regime
+from .cuba import build_cuba, cuba_state
 from .decision_1k import build_decision_1k, pattern_rates_hz
 from .ei_coba import build_ei_coba, ei_coba_state
 
-__all__ = ["build_decision_1k", "build_ei_coba", "ei_coba_state", "pattern_rates_hz"]
+__all__ = [
+    "BRUNEL_REGIMES",
+    "BRUNEL_REGIME_LABELS",
+    "RegimeReport",
+    "brunel2000_params",
+    "brunel2000_state",
+    "build_brunel2000",
+    "build_cuba",
+    "build_decision_1k",
+    "build_ei_coba",
+    "classify_brunel_regime",
+    "cuba_state",
+    "ei_coba_state",
+    "pattern_rates_hz",
+]
