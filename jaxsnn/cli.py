@@ -135,6 +135,12 @@ def _stream(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wang2002(args: argparse.Namespace) -> int:
+    from .models._wang2002_cli import run_wang2002
+
+    return run_wang2002(args)
+
+
 def _decide(args: argparse.Namespace) -> int:
     from .decision._runner import run_decide
 
@@ -176,6 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--seed", type=int, default=0, help="random seed (0)")
     stream.add_argument("--json", action="store_true", help="print the summary as JSON")
     stream.set_defaults(func=_stream)
+    from .models._wang2002_cli import add_wang2002_arguments
+
+    wang = sub.add_parser(
+        "wang2002",
+        help="Wang (2002) decision network: psychometric and chronometric curves",
+        description="Simulate the Wang (2002) decision-making network (or, with --reduced, "
+        "the Wong & Wang 2006 model) on many trials per coherence, print the psychometric "
+        "table (accuracy with Wilson interval, mean reaction time, undecided fraction) and "
+        "the Weibull fit, and write psychometric.png, chronometric.png and summary.json "
+        "into --out.",
+    )
+    add_wang2002_arguments(wang)
+    wang.set_defaults(func=_wang2002)
     decide = sub.add_parser(
         "decide",
         help="train the 1000-neuron decision network and evaluate it on held-out trials",

@@ -14,6 +14,8 @@ window); voltages in mV, rates in Hz.
 
 from ._files import save
 from .histograms import feature_summary, isi_histogram, rate_histogram
+from .phase_plane import phase_plane
+from .psychophysics import chronometric, psychometric
 from .raster import RasterAxes, raster
 from .rates import population_rate
 from .traces import membrane_traces
@@ -23,10 +25,13 @@ from .weights import weight_histogram, weight_matrix
 __all__ = [
     "RasterAxes",
     "TrainingAxes",
+    "chronometric",
     "feature_summary",
     "isi_histogram",
     "membrane_traces",
+    "phase_plane",
     "population_rate",
+    "psychometric",
     "rate_histogram",
     "raster",
     "save",
