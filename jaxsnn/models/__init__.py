@@ -1,4 +1,6 @@
-"""Ready-made networks (the reference workloads of benchmarks/README.md)."""
+"""Ready-made networks: the classic models with their papers' parameters (COBA, CUBA,
+Brunel 2000, Wang 2002, Wong & Wang 2006) and the reference workloads of
+benchmarks/README.md."""
 
 from .brunel2000 import BRUNEL_REGIMES, brunel2000_params, brunel2000_state, build_brunel2000
 from .brunel_regimes import BRUNEL_REGIME_LABELS, RegimeReport, classify_brunel_regime
