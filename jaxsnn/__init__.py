@@ -38,6 +38,7 @@ from .inputs import (
     PoissonDrive,
     PoissonInput,
     SpikeInput,
+    TruncatedPoissonCounts,
     WhiteNoise,
 )
 from .io import load, save
@@ -57,6 +58,7 @@ from .neurons import (
     ResetToValue,
 )
 from .plasticity import STDP, Hebbian, Plasticity
+from .pooled import Pooled, PooledLayout, connect_pooled
 from .population import Population
 from .progress import RunReport
 from .projection import Projection, connect
@@ -82,7 +84,7 @@ __version__ = "0.1.0"
 
 _APPLICATIONS = ("decision", "models", "hybrid")
 # Tools around the core that not every run needs (plot loads matplotlib on first use).
-_TOOLS = ("analysis", "plot", "theory")
+_TOOLS = ("analysis", "plot", "psychophysics", "theory")
 
 
 def __getattr__(name: str) -> Any:
@@ -148,6 +150,8 @@ __all__ = [
     "PoissonCounts",
     "PoissonDrive",
     "PoissonInput",
+    "Pooled",
+    "PooledLayout",
     "Population",
     "Probe",
     "Projection",
@@ -165,11 +169,13 @@ __all__ = [
     "StepOutput",
     "StreamReport",
     "Triangle",
+    "TruncatedPoissonCounts",
     "Uniform",
     "WhiteNoise",
     "WindowResult",
     "concat_recordings",
     "connect",
+    "connect_pooled",
     "init_state",
     "load",
     "network_step",

@@ -5,6 +5,7 @@ from .counts import AbstractCounts, BinomialCounts, PoissonCounts
 from .currents import CurrentInput, OrnsteinUhlenbeck, WhiteNoise
 from .poisson_drive import PoissonDrive
 from .spike_sources import PoissonInput, SpikeInput
+from .truncated_counts import TruncatedPoissonCounts
 
 __all__ = [
     "AbstractCounts",
@@ -18,5 +19,6 @@ __all__ = [
     "PoissonDrive",
     "PoissonInput",
     "SpikeInput",
+    "TruncatedPoissonCounts",
     "WhiteNoise",
 ]
