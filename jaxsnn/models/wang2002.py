@@ -91,6 +91,7 @@ from ..neurons import LIF
 from ..pooled import connect_pooled
 from ..population import Population
 from ..synapses import NMDA, ExpConductance, MgBlock
+from ._trial_timing import AbstractTrialTiming
 
 DT_MS = 0.1
 POOLS = ("A", "B", "N", "I")
@@ -347,7 +348,7 @@ def wang2002_state(
     return init_state(network, dt_ms=dt_ms, v0_mv=v0, dtype=dtype)
 
 
-class Wang2002Protocol(eqx.Module):
+class Wang2002Protocol(AbstractTrialTiming):
     """The timing of one reaction-time trial and its stimulus statistics.
 
     The stimulus starts at `onset_ms` (after a spontaneous period) and stays on until the
@@ -373,43 +374,15 @@ class Wang2002Protocol(eqx.Module):
     record_ms: float = eqx.field(default=1.0, static=True)
 
     def __check_init__(self):
-        check_positive("Wang2002Protocol.dt_ms", self.dt_ms)
-        check_nonnegative("Wang2002Protocol.onset_ms", self.onset_ms)
-        check_positive("Wang2002Protocol.stimulus_ms", self.stimulus_ms)
+        self.check_timing()
         check_nonnegative("Wang2002Protocol.mu0_hz", self.mu0_hz)
         check_nonnegative("Wang2002Protocol.sigma_hz", self.sigma_hz)
         check_positive("Wang2002Protocol.interval_ms", self.interval_ms)
-        check_positive("Wang2002Protocol.record_ms", self.record_ms)
-        for name in ("onset_ms", "stimulus_ms", "record_ms"):
-            steps = getattr(self, name) / self.dt_ms
-            if abs(steps - round(steps)) > 1e-9:
-                raise ValueError(
-                    f"Wang2002Protocol.{name} must be a whole number of steps of "
-                    f"dt_ms={self.dt_ms}, got {getattr(self, name)}"
-                )
         if self.n_steps % self.record_every:
             raise ValueError(
                 f"the trial ({self.duration_ms} ms) must be a whole number of recording "
                 f"windows of {self.record_ms} ms"
             )
-
-    @property
-    def duration_ms(self) -> float:
-        """Trial length (ms): onset + stimulus."""
-        return self.onset_ms + self.stimulus_ms
-
-    @property
-    def n_steps(self) -> int:
-        return int(round(self.duration_ms / self.dt_ms))
-
-    @property
-    def onset_step(self) -> int:
-        return int(round(self.onset_ms / self.dt_ms))
-
-    @property
-    def record_every(self) -> int:
-        """Steps per recording window."""
-        return int(round(self.record_ms / self.dt_ms))
 
 
 def stimulus_rates(

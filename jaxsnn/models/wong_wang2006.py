@@ -45,6 +45,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_nonnegative, check_positive
+from ._trial_timing import AbstractTrialTiming
 
 
 class WongWang2006(eqx.Module):
@@ -140,7 +141,7 @@ class WongWangState(eqx.Module):
     noise_na: Float[Array, " 2"]
 
 
-class WongWangProtocol(eqx.Module):
+class WongWangProtocol(AbstractTrialTiming):
     """Timing of a reduced-model trial: spontaneous period, then a constant stimulus of
     coherence c until the end (a reaction-time trial).
 
@@ -159,30 +160,8 @@ class WongWangProtocol(eqx.Module):
     record_ms: float = eqx.field(default=1.0, static=True)
 
     def __check_init__(self):
-        check_positive("WongWangProtocol.dt_ms", self.dt_ms)
-        check_nonnegative("WongWangProtocol.onset_ms", self.onset_ms)
-        check_positive("WongWangProtocol.stimulus_ms", self.stimulus_ms)
+        self.check_timing()
         check_nonnegative("WongWangProtocol.mu0_hz", self.mu0_hz)
-        check_positive("WongWangProtocol.record_ms", self.record_ms)
-        for name in ("onset_ms", "stimulus_ms", "record_ms"):
-            steps = getattr(self, name) / self.dt_ms
-            if abs(steps - round(steps)) > 1e-9:
-                raise ValueError(
-                    f"WongWangProtocol.{name} must be a whole number of steps of "
-                    f"dt_ms={self.dt_ms}, got {getattr(self, name)}"
-                )
-
-    @property
-    def duration_ms(self) -> float:
-        return self.onset_ms + self.stimulus_ms
-
-    @property
-    def n_steps(self) -> int:
-        return int(round(self.duration_ms / self.dt_ms))
-
-    @property
-    def record_every(self) -> int:
-        return int(round(self.record_ms / self.dt_ms))
 
 
 def simulate_wong_wang(
