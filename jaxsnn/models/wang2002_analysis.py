@@ -9,9 +9,9 @@ Weibull psychometric function.
 
 Published values to compare with (Wang 2002, Neuron 36:955, Fig. 5 and its text: the
 network's psychometric function fitted by p(c) = 1 − 0.5·exp(−(c/α)^β)):
-α ≈ 9.2 % coherence, β ≈ 1.5 (`PAPER_WEIBULL`). These are the values the project's issue
-quotes for the network model; the paper text was not available to this code's authors
-to check page and figure, so treat them as indicative. Our protocol differs in details
+α ≈ 9.2 % coherence, β ≈ 1.5 (`PAPER_WEIBULL`), as the network model's fit is usually
+cited. The paper itself could not be consulted while this was written, so page and
+panel are unchecked: treat the two numbers as indicative. Our protocol differs in details
 the paper leaves open or sets otherwise (reaction-time readout at 15 Hz on rates
 smoothed by a 20 ms causal exponential, stimulus on until the end of a 2 s window,
 0.1 ms exact integration), so agreement is expected in range and trend (accuracy from
