@@ -59,12 +59,31 @@ class AbstractWeightDependence(eqx.Module):
     def factors(self, w: Array, w_max: float | Array) -> tuple[Array | float, Array | float]:
         """`(f₊(w), f₋(w))`."""
 
+    # The two methods below apply potentiation and depression one after the other instead
+    # of summing them (snn-reservoir-py's order, `jaxsnn.reservoir`); each is written with
+    # the same floating-point operations, in the same order, as snnpy's NumPy code, so the
+    # two libraries' weights agree to the last bit in float32.
+
+    @abc.abstractmethod
+    def potentiated(self, w: Array, amount: float | Array, x: Array, w_max: float | Array) -> Array:
+        """`w` after potentiation by `amount·x·f₊(w)` on its own (unbounded)."""
+
+    @abc.abstractmethod
+    def depressed(self, w: Array, amount: float | Array, x: Array, w_max: float | Array) -> Array:
+        """`w` after depression by `amount·x·f₋(w)` on its own (unbounded)."""
+
 
 class Additive(AbstractWeightDependence):
     """Additive STDP: f₊ = f₋ = 1 (Song, Miller & Abbott 2000); needs hard bounds."""
 
     def factors(self, w, w_max):
         return 1.0, 1.0
+
+    def potentiated(self, w, amount, x, w_max):
+        return w + amount * x
+
+    def depressed(self, w, amount, x, w_max):
+        return w - amount * x
 
 
 class Multiplicative(AbstractWeightDependence):
@@ -74,6 +93,12 @@ class Multiplicative(AbstractWeightDependence):
 
     def factors(self, w, w_max):
         return 1.0 - w / w_max, w / w_max
+
+    def potentiated(self, w, amount, x, w_max):
+        return w + amount * x * (1.0 - w * (1.0 / w_max))
+
+    def depressed(self, w, amount, x, w_max):
+        return w * (1.0 - (amount / w_max) * x)
 
 
 class AbstractPlasticityRule(eqx.Module):
