@@ -360,7 +360,11 @@ def brainpy_w2(python: str | None, repeats: int, mode: str) -> dict:
 
 
 def run_case(
-    name: str, quick: bool, brian2_python: str | None, brainpy_python: str | None = None
+    name: str,
+    quick: bool,
+    brian2_python: str | None,
+    brainpy_python: str | None = None,
+    snnpy_python: str | None = None,
 ) -> list[dict]:
     """Dispatch one case by name (see `case_names`)."""
     reps = 3 if quick else 5
@@ -394,6 +398,14 @@ def run_case(
     if name.startswith("W3:batch"):
         batch = int(name[len("W3:batch") :])
         return [w1_jaxsnn(batch, 1 if batch >= 256 else reps, f"W1 batch{batch}", "W3")]
+    if name.startswith("R1:"):
+        sys.path.insert(0, os.path.dirname(__file__))
+        import reservoir_r1
+
+        _, tool, mode = name.split(":")
+        if tool == "jaxsnn":
+            return [reservoir_r1.jaxsnn_case(mode, reps, _time, _record)]
+        return [reservoir_r1.snnpy_case(mode, snnpy_python, _record)]
     if name == "T1":
         sys.path.insert(0, os.path.dirname(__file__))
         import t1_training
@@ -423,6 +435,8 @@ def case_names(only: set[str], quick: bool, has_t1: bool) -> list[str]:
         names += [f"W3:N={n}" for n in sizes]
         batches = [1, 16] if quick else [1, 16, 256, 1024]
         names += [f"W3:batch{b}" for b in batches]
+    if "R1" in only:
+        names += ["R1:jaxsnn:single", "R1:snnpy:single", "R1:jaxsnn:batch64", "R1:snnpy:batch64"]
     if "T1" in only and has_t1:
         names.append("T1")
     return names

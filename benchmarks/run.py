@@ -23,6 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 DEFAULT_BRIAN2 = os.path.join(HERE, ".venvs", "brian2", "bin", "python")
 DEFAULT_BRAINPY = os.path.join(HERE, ".venvs", "brainpy", "bin", "python")
+DEFAULT_SNNPY = os.path.join(HERE, ".venvs", "snnpy", "bin", "python")
+WORKLOADS = ("W1", "W2", "W3", "R1", "T1")
 
 
 def machine_info() -> dict:
@@ -54,7 +56,7 @@ def machine_info() -> dict:
     }
 
 
-def _worker(case: str, quick: bool, brian2: str | None, brainpy: str | None) -> None:
+def _worker(case: str, quick: bool, brian2: str | None, brainpy: str | None, snnpy: str | None) -> None:
     """Subprocess side: run one case, print its records as the last stdout line."""
     if "-1thread" in case:
         # Before JAX starts: XLA sizes its CPU thread pool from the affinity mask. One
@@ -63,7 +65,7 @@ def _worker(case: str, quick: bool, brian2: str | None, brainpy: str | None) -> 
     sys.path.insert(0, HERE)
     import cases
 
-    records = cases.run_case(case, quick, brian2, brainpy)
+    records = cases.run_case(case, quick, brian2, brainpy, snnpy)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for rec in records:
         if rec.get("peak_mem_mb") is None and rec.get("run_s") is not None:
@@ -72,12 +74,14 @@ def _worker(case: str, quick: bool, brian2: str | None, brainpy: str | None) -> 
 
 
 def _run_case(
-    case: str, quick: bool, brian2: str | None, brainpy: str | None, timeout: float
+    case: str, quick: bool, brian2: str | None, brainpy: str | None, snnpy: str | None,
+    timeout: float,
 ) -> list[dict]:
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", case]
     cmd += ["--quick"] if quick else []
     cmd += ["--brian2-python", brian2] if brian2 else []
     cmd += ["--brainpy-python", brainpy] if brainpy else []
+    cmd += ["--snnpy-python", snnpy] if snnpy else []
     workload, tool = case.split(":")[0], (case.split(":") + ["jaxsnn"])[1]
     t0 = time.perf_counter()
     try:
@@ -134,6 +138,7 @@ TARGETS = {
     ("W2", "N=4000", "brian2"): ("max_ratio", 0.5, "run <= 0.5x Brian2 C++ standalone"),
     ("W1", "vmap256", "numpy"): ("min_speedup", 50.0, ">= 50x faster than NumPy"),
     ("W1", "vmap256", "jax-dense"): ("min_speedup", 15.0, ">= 15x faster than dense JAX"),
+    ("R1", "batch64", "snnpy"): ("min_speedup", 50.0, ">= 50x faster than snnpy"),
 }
 
 
@@ -214,6 +219,19 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
         " time / jaxsnn run time (> 1: jaxsnn faster). The machine (2 cores) was shared with"
         " other jobs: wall times vary by up to 2x between cases.",
         "",
+    ]
+    earlier = {}
+    for r in records:
+        m = r.get("machine") or {}
+        if m and m.get("date") != machine.get("date"):
+            earlier.setdefault(r["workload"], m)
+    for workload, m in earlier.items():
+        lines.append(
+            f"{workload} was measured in an earlier run: {m.get('date')} · commit "
+            f"{m.get('commit')} · {m.get('cpu')}; compare ratios, not times, across runs."
+        )
+    lines += [
+        "",
         "| workload | mode | tool | compile_s | run_s | cpu_s | peak MiB | rate Hz | trials "
         "| vs jaxsnn | note |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -263,10 +281,26 @@ def write_atomic(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _previous_records(path: str, only: set[str]) -> list[dict]:
+    """The records of latest.json for the workloads not run now: each keeps the machine
+    and commit of the run that measured it, and ratios only compare records of one
+    workload, so they stay valid."""
+    try:
+        with open(path) as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return [r for r in old if isinstance(r, dict) and r.get("workload") not in only]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (< 3 minutes)")
-    parser.add_argument("--only", default="W1,W2,W3,T1", help="workloads, e.g. W1,W2")
+    parser.add_argument(
+        "--only",
+        default=",".join(WORKLOADS),
+        help="workloads, e.g. W1,R1; the records of the others in latest.json are kept",
+    )
     parser.add_argument(
         "--brian2-python",
         default=os.environ.get("JAXSNN_BRIAN2_PYTHON", DEFAULT_BRIAN2),
@@ -276,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         "--brainpy-python",
         default=os.environ.get("JAXSNN_BRAINPY_PYTHON", DEFAULT_BRAINPY),
         help="Python of a virtual environment with BrainPy (env JAXSNN_BRAINPY_PYTHON)",
+    )
+    parser.add_argument(
+        "--snnpy-python",
+        default=os.environ.get("JAXSNN_SNNPY_PYTHON", DEFAULT_SNNPY),
+        help="Python of a virtual environment with snn-reservoir-py (env JAXSNN_SNNPY_PYTHON)",
     )
     parser.add_argument("--out", default=RESULTS, help="results folder")
     parser.add_argument("--timeout", type=float, default=900.0, help="per case (s)")
@@ -287,12 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        _worker(args.worker, args.quick, args.brian2_python, args.brainpy_python)
+        _worker(args.worker, args.quick, args.brian2_python, args.brainpy_python, args.snnpy_python)
         return 0
     only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
-    unknown = only - {"W1", "W2", "W3", "T1"}
+    unknown = only - set(WORKLOADS)
     if unknown:
-        parser.error(f"--only: unknown workloads {sorted(unknown)}; choose from W1,W2,W3,T1")
+        parser.error(f"--only: unknown workloads {sorted(unknown)}; choose from {','.join(WORKLOADS)}")
     sys.path.insert(0, HERE)
     import cases
 
@@ -300,21 +339,26 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     print(f"jaxsnn benchmarks ({'quick' if args.quick else 'full'}) on {machine['cpu']}")
     records: list[dict] = []
+    kept = _previous_records(os.path.join(args.out, "latest.json"), only)
     t0 = time.perf_counter()
 
     def save() -> str:
         for rec in records:
             rec["machine"] = machine
         add_ratios(records)
-        write_atomic(os.path.join(args.out, "latest.json"), json.dumps(records, indent=1) + "\n")
-        md = markdown(records, machine, args.quick)
+        everything = kept + records
+        write_atomic(os.path.join(args.out, "latest.json"), json.dumps(everything, indent=1) + "\n")
+        md = markdown(everything, machine, args.quick)
         write_atomic(os.path.join(args.out, "latest.md"), md)
         return md
 
     processes = args.processes if args.processes is not None else (1 if args.quick else 2)
     for case in cases.case_names(only, args.quick, has_t1):
         attempts = [
-            _run_case(case, args.quick, args.brian2_python, args.brainpy_python, args.timeout)
+            _run_case(
+                case, args.quick, args.brian2_python, args.brainpy_python, args.snnpy_python,
+                args.timeout,
+            )
             for _ in range(1 if case == "T1" else processes)
         ]
         records += _fastest(attempts)
