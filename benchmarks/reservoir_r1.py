@@ -24,7 +24,12 @@ import tempfile
 import numpy as np
 
 N, N_IN, N_OUT, STEPS, BATCH = 1000, 100, 50, 1000, 64
-PARAMS = {"threshold": 1.0, "leak_coefficient": 0.05, "refractory_steps": 2, "current_amplitude": 1.0}
+PARAMS = {
+    "threshold": 1.0,
+    "leak_coefficient": 0.05,
+    "refractory_steps": 2,
+    "current_amplitude": 1.0,
+}
 
 
 def reservoir_and_inputs():
@@ -58,7 +63,14 @@ def jaxsnn_case(mode: str, repeats: int, time_fn, record) -> dict:
         n_trials = BATCH
     rate = float(np.asarray(out).mean())  # spikes per output neuron per step
     return record(
-        "R1", "jaxsnn", mode, compile_s, run_s, None, n_trials, repeats,
+        "R1",
+        "jaxsnn",
+        mode,
+        compile_s,
+        run_s,
+        None,
+        n_trials,
+        repeats,
         spikes_per_output_step=round(rate, 4),
         note=f"{rate:.3f} spikes per output neuron per step; Event() propagation, ELL storage",
     )
@@ -76,9 +88,15 @@ def snnpy_case(mode: str, python: str | None, record) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path, out_path = os.path.join(tmp, "r1.npz"), os.path.join(tmp, "r1.json")
         np.savez(
-            path, n_neurons=N, w_data=w.data, w_indices=w.indices, w_indptr=w.indptr,
-            v0=np.asarray(res.v_init), output_neurons=np.asarray(res.output_neurons),
-            inputs=batch, **PARAMS,
+            path,
+            n_neurons=N,
+            w_data=w.data,
+            w_indices=w.indices,
+            w_indptr=w.indptr,
+            v0=np.asarray(res.v_init),
+            output_neurons=np.asarray(res.output_neurons),
+            inputs=batch,
+            **PARAMS,
         )
         script = os.path.join(os.path.dirname(__file__), "snnpy_reservoir.py")
         proc = subprocess.run(
@@ -97,9 +115,23 @@ def snnpy_case(mode: str, python: str | None, record) -> dict:
     else:
         run_s, n_trials = float(np.sum(seconds)), len(seconds)
     return record(
-        "R1", "snnpy", mode, None, run_s, None, n_trials, len(seconds),
-        cpu_s=None, outputs_equal_jaxsnn=same,
-        note=("snn-reservoir-py 2.0.0, NumPy; " + ("median of 3 inputs" if mode == "single"
-              else "64 inputs one after another, reset() between")
-              + f"; output spikes {'identical to' if same else 'DIFFER from'} jaxsnn's"),
+        "R1",
+        "snnpy",
+        mode,
+        None,
+        run_s,
+        None,
+        n_trials,
+        len(seconds),
+        cpu_s=None,
+        outputs_equal_jaxsnn=same,
+        note=(
+            "snn-reservoir-py 2.0.0, NumPy; "
+            + (
+                "median of 3 inputs"
+                if mode == "single"
+                else "64 inputs one after another, reset() between"
+            )
+            + f"; output spikes {'identical to' if same else 'DIFFER from'} jaxsnn's"
+        ),
     )

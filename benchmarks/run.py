@@ -56,7 +56,9 @@ def machine_info() -> dict:
     }
 
 
-def _worker(case: str, quick: bool, brian2: str | None, brainpy: str | None, snnpy: str | None) -> None:
+def _worker(
+    case: str, quick: bool, brian2: str | None, brainpy: str | None, snnpy: str | None
+) -> None:
     """Subprocess side: run one case, print its records as the last stdout line."""
     if "-1thread" in case:
         # Before JAX starts: XLA sizes its CPU thread pool from the affinity mask. One
@@ -74,7 +76,11 @@ def _worker(case: str, quick: bool, brian2: str | None, brainpy: str | None, snn
 
 
 def _run_case(
-    case: str, quick: bool, brian2: str | None, brainpy: str | None, snnpy: str | None,
+    case: str,
+    quick: bool,
+    brian2: str | None,
+    brainpy: str | None,
+    snnpy: str | None,
     timeout: float,
 ) -> list[dict]:
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", case]
@@ -331,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
     unknown = only - set(WORKLOADS)
     if unknown:
-        parser.error(f"--only: unknown workloads {sorted(unknown)}; choose from {','.join(WORKLOADS)}")
+        parser.error(
+            f"--only: unknown workloads {sorted(unknown)}; choose from {','.join(WORKLOADS)}"
+        )
     sys.path.insert(0, HERE)
     import cases
 
@@ -356,7 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     for case in cases.case_names(only, args.quick, has_t1):
         attempts = [
             _run_case(
-                case, args.quick, args.brian2_python, args.brainpy_python, args.snnpy_python,
+                case,
+                args.quick,
+                args.brian2_python,
+                args.brainpy_python,
+                args.snnpy_python,
                 args.timeout,
             )
             for _ in range(1 if case == "T1" else processes)

@@ -39,7 +39,10 @@ CASES = {
     "er_off": (None, True),
     "multiplicative": ({"weight_update_rule": "multiplicative"}, False),
     "additive": ({"weight_update_rule": "additive"}, False),
-    "multiplicative_nn": ({"weight_update_rule": "multiplicative", "nearest_neighbor": True}, False),
+    "multiplicative_nn": (
+        {"weight_update_rule": "multiplicative", "nearest_neighbor": True},
+        False,
+    ),
     "additive_nn": ({"weight_update_rule": "additive", "nearest_neighbor": True}, False),
     "locked": ({"weight_update_rule": "multiplicative", "lock_A_minus": True}, False),
 }
@@ -80,7 +83,7 @@ def reference(out_path: str, files_dir: str) -> None:
     rng = np.random.default_rng(2025)
     data: dict = {"n_steps": N_STEPS}
     for i, (name, (stdp_kw, er)) in enumerate(CASES.items()):
-        np.random.seed(100 + i)  # snnpy draws from NumPy's global generator
+        np.random.seed(100 + i)  # noqa: NPY002 - snnpy draws from the global generator
         # 30 input neurons firing in 10 % of the steps while the input is on (steps
         # 0-299 and 600-799); activity dies out in between, so some steps see no spike
         # at all, which matters for snnpy's STDP (traces decay only in steps with one).
@@ -110,12 +113,14 @@ def reference(out_path: str, files_dir: str) -> None:
             data |= _csr("off_pruned", net.get_topology())
             net.rescale_synaptic_weights_to_mean(0.2)
             data |= _csr("off_rescaled", net.get_topology())
-        print(f"{name}: {int(net.spike_matrix.sum())} spikes, "
-              f"{int((net.spike_matrix.sum(1) == 0).sum())} silent steps")
+        print(
+            f"{name}: {int(net.spike_matrix.sum())} spikes, "
+            f"{int((net.spike_matrix.sum(1) == 0).sum())} silent steps"
+        )
     np.savez_compressed(out_path, **data)
 
-    np.random.seed(7)
-    small = SNN(_params((np.random.rand(4, 50) < 0.2).astype(np.uint8), False))
+    np.random.seed(7)  # noqa: NPY002 - snnpy draws from the global generator
+    small = SNN(_params((np.random.rand(4, 50) < 0.2).astype(np.uint8), False))  # noqa: NPY002
     os.makedirs(files_dir, exist_ok=True)
     small.save_topology(os.path.join(files_dir, "snn_matrices.npz"))
     small.save_membrane_potentials(os.path.join(files_dir, "membrane_potentials.npy"))

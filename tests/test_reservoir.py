@@ -64,7 +64,14 @@ def test_matches_an_independent_numpy_loop():
     x = _inputs()
     out = rs.run(res, x, n_steps=400, record_all=True)  # 100 steps past the input
     ref, v = _numpy_run(
-        np.asarray(res.dense_weights(), np.float64), np.asarray(res.v_init), x, 1.0, 0.05, 2, 1.0, 400
+        np.asarray(res.dense_weights(), np.float64),
+        np.asarray(res.v_init),
+        x,
+        1.0,
+        0.05,
+        2,
+        1.0,
+        400,
     )
     assert ref.sum() > 500
     np.testing.assert_array_equal(np.asarray(out.spikes).astype(bool), ref)
@@ -75,7 +82,9 @@ def test_refractory_steps_and_reset():
     """One input neuron, driven every step: it fires every refractory_steps + 1 steps."""
     m = np.zeros((3, 3), np.float32)
     m[0, 1] = 0.5
-    res = rs.from_adjacency(m, output_neurons=[0, 1], initial_potentials=np.zeros(3, np.float32), **PARAMS)
+    res = rs.from_adjacency(
+        m, output_neurons=[0, 1], initial_potentials=np.zeros(3, np.float32), **PARAMS
+    )
     x = np.ones((1, 12), np.uint8)
     out = np.asarray(rs.run(res, x).outputs)
     assert out[:, 0].tolist() == [1, 0, 0] * 4
@@ -99,7 +108,14 @@ def test_small_world_topology_statistics():
 
 
 def test_erdos_renyi_topology_and_outputs():
-    res = _small(n_neurons=800, small_world_k=None, small_world_p=None, connection_prob=0.05, n_inputs=100, n_outputs=40)
+    res = _small(
+        n_neurons=800,
+        small_world_k=None,
+        small_world_p=None,
+        connection_prob=0.05,
+        n_inputs=100,
+        n_outputs=40,
+    )
     k_in = np.asarray(res.exists()).sum() / 800
     assert k_in == pytest.approx(0.05 * 799, rel=0.05)  # about 5 s.e. of a binomial mean
     out = np.asarray(res.output_neurons)
@@ -110,7 +126,9 @@ def test_same_key_same_reservoir_and_spikes():
     a, b = _small(3), _small(3)
     x = _inputs()
     np.testing.assert_array_equal(np.asarray(a.weights), np.asarray(b.weights))
-    np.testing.assert_array_equal(np.asarray(rs.run(a, x).outputs), np.asarray(rs.run(b, x).outputs))
+    np.testing.assert_array_equal(
+        np.asarray(rs.run(a, x).outputs), np.asarray(rs.run(b, x).outputs)
+    )
     assert not np.array_equal(np.asarray(_small(4).weights), np.asarray(a.weights))
 
 
@@ -148,7 +166,9 @@ def test_mean_field_threshold_formula():
     w_bar = np.asarray(res.weights)[ex].mean()
     want = w_bar * ex.sum() / 120 + 2 * x.mean() * 2
     assert float(homeostasis.mean_field_threshold(res, x)) == pytest.approx(want, rel=1e-5)
-    assert float(homeostasis.apply_mean_field_threshold(res, x).threshold) == pytest.approx(want, rel=1e-5)
+    assert float(homeostasis.apply_mean_field_threshold(res, x).threshold) == pytest.approx(
+        want, rel=1e-5
+    )
 
 
 def test_prune_rescale_resample():
@@ -157,10 +177,14 @@ def test_prune_rescale_resample():
     pruned = homeostasis.prune(res, 0.25)
     assert int(np.asarray(pruned.exists()).sum()) == n0 - int(np.floor(0.25 * n0))
     kept = np.abs(np.asarray(pruned.weights)[np.asarray(pruned.exists())])
-    removed = np.abs(np.asarray(res.weights)[np.asarray(res.exists()) & ~np.asarray(pruned.exists())])
+    removed = np.abs(
+        np.asarray(res.weights)[np.asarray(res.exists()) & ~np.asarray(pruned.exists())]
+    )
     assert kept.min() >= removed.max()
     rescaled = homeostasis.rescale_weights(pruned, 0.5)
-    assert float(np.asarray(rescaled.weights)[np.asarray(rescaled.exists())].mean()) == pytest.approx(0.5, rel=1e-5)
+    assert float(
+        np.asarray(rescaled.weights)[np.asarray(rescaled.exists())].mean()
+    ) == pytest.approx(0.5, rel=1e-5)
     fresh = homeostasis.resample_weights(rescaled, jr.key(9), 1.0, 0.1)
     w = np.asarray(fresh.weights)[np.asarray(fresh.exists())]
     assert w.mean() == pytest.approx(1.0, abs=5 * 0.1 / np.sqrt(w.size))
@@ -205,11 +229,26 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValueError, match="n_steps"):
         rs.run(res, np.ones((3, 10), np.uint8), n_steps=0)
     with pytest.raises(ValueError, match="square"):
-        rs.from_adjacency(np.ones((3, 4), np.float32), output_neurons=[0], initial_potentials=np.zeros(3, np.float32), **PARAMS)
+        rs.from_adjacency(
+            np.ones((3, 4), np.float32),
+            output_neurons=[0],
+            initial_potentials=np.zeros(3, np.float32),
+            **PARAMS,
+        )
     with pytest.raises(ValueError, match="weights must be floats|float weights"):
-        rs.from_adjacency(np.ones((3, 3), np.int32), output_neurons=[0], initial_potentials=np.zeros(3, np.float32), **PARAMS)
+        rs.from_adjacency(
+            np.ones((3, 3), np.int32),
+            output_neurons=[0],
+            initial_potentials=np.zeros(3, np.float32),
+            **PARAMS,
+        )
     with pytest.raises(ValueError, match="lie in"):
-        rs.from_adjacency(np.ones((3, 3), np.float32), output_neurons=[5], initial_potentials=np.zeros(3, np.float32), **PARAMS)
+        rs.from_adjacency(
+            np.ones((3, 3), np.float32),
+            output_neurons=[5],
+            initial_potentials=np.zeros(3, np.float32),
+            **PARAMS,
+        )
     with pytest.raises(ValueError, match="fraction"):
         homeostasis.prune(res, 1.0)
     with pytest.raises(ValueError, match="multiplicative"):
@@ -221,5 +260,7 @@ def test_potentials_saved_after_a_run_load_back():
     res = _small()
     out = rs.run(res, _inputs())
     v = np.asarray(out.state.v)
-    again = rs.from_adjacency(res.adjacency(), output_neurons=res.output_neurons, initial_potentials=v, **PARAMS)
+    again = rs.from_adjacency(
+        res.adjacency(), output_neurons=res.output_neurons, initial_potentials=v, **PARAMS
+    )
     assert jnp.allclose(again.v_init, out.state.v)

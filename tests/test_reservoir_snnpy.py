@@ -34,16 +34,33 @@ from jaxsnn.reservoir import files, homeostasis
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "snnpy_reservoir.npz"
-CASES = ["off", "er_off", "multiplicative", "additive", "multiplicative_nn", "additive_nn", "locked"]
+CASES = [
+    "off",
+    "er_off",
+    "multiplicative",
+    "additive",
+    "multiplicative_nn",
+    "additive_nn",
+    "locked",
+]
 STDP_COMMON = {"tau_plus": 4.0, "tau_minus": 8.0, "A_plus": 4e-3, "W_max": 0.3}
 STDP_CASES = {
     "multiplicative": {"weight_update_rule": "multiplicative", "A_minus": 5e-3},
     "additive": {"weight_update_rule": "additive", "A_minus": 5e-3},
-    "multiplicative_nn": {"weight_update_rule": "multiplicative", "nearest_neighbor": True, "A_minus": 5e-3},
+    "multiplicative_nn": {
+        "weight_update_rule": "multiplicative",
+        "nearest_neighbor": True,
+        "A_minus": 5e-3,
+    },
     "additive_nn": {"weight_update_rule": "additive", "nearest_neighbor": True, "A_minus": 5e-3},
     "locked": {"weight_update_rule": "multiplicative", "lock_A_minus": True},
 }
-PARAMS = {"threshold": 1.0, "refractory_steps": 2, "leak_coefficient": 0.05, "current_amplitude": 1.0}
+PARAMS = {
+    "threshold": 1.0,
+    "refractory_steps": 2,
+    "leak_coefficient": 0.05,
+    "current_amplitude": 1.0,
+}
 
 
 def _csr(d, prefix: str, n: int) -> csr_matrix:
@@ -123,6 +140,22 @@ def test_a_batch_equals_the_trials_run_one_by_one(ref):
         )
 
 
+@pytest.mark.parametrize("layout", ["sparse", "dense"])
+def test_a_batch_without_stdp_equals_snnpy_and_the_loop(ref, layout):
+    """Without STDP a sparse reservoir runs its trials neuron-major (one batched product
+    per step), a dense one through vmap: trial 0 must still be snnpy's run exactly."""
+    prop = Scatter() if layout == "sparse" else Dense()
+    res, inputs, spikes, n = _case(ref, "off", layout=layout, propagation=prop)
+    other = np.roll(inputs, 211, axis=1)
+    batch = rs.run(res, np.stack([inputs, other, inputs[::-1]]), record_all=True)
+    np.testing.assert_array_equal(np.asarray(batch.spikes[0]).astype(bool), spikes)
+    np.testing.assert_allclose(np.asarray(batch.state.v[0]), ref["off_v1"], rtol=0, atol=1e-5)
+    for i, x in enumerate([other, inputs[::-1]], start=1):
+        one = rs.run(res, x)
+        np.testing.assert_array_equal(np.asarray(batch.outputs[i]), np.asarray(one.outputs))
+    assert batch.reservoir.weights.shape == (3, *res.weights.shape)
+
+
 def test_mean_field_threshold_prune_and_rescale_match_snnpy(ref):
     res, inputs, _, n = _case(ref, "off")
     theta = homeostasis.mean_field_threshold(res, inputs)
@@ -167,7 +200,9 @@ def test_snnpy_files_load_without_a_network_and_round_trip(tmp_path):
 def test_stored_zeros_are_synapses_until_pruned():
     """snnpy counts every stored entry as a synapse (its in-degree uses getnnz)."""
     m = csr_matrix((np.array([0.5, 0.0, 0.25], np.float32), ([0, 1, 2], [1, 2, 0])), shape=(3, 3))
-    res = rs.from_adjacency(m, output_neurons=[0], initial_potentials=np.zeros(3, np.float32), **PARAMS)
+    res = rs.from_adjacency(
+        m, output_neurons=[0], initial_potentials=np.zeros(3, np.float32), **PARAMS
+    )
     assert int(jnp.sum(res.exists())) == 3
     assert res.adjacency().nnz == 3
     pruned = homeostasis.prune(res, 0.3)  # removes the weakest one, which is the zero
@@ -183,9 +218,16 @@ def test_against_snnpy_run_live(tmp_path):
         pytest.skip("snnpy's environment is not installed (see benchmarks/snnpy_reservoir.py)")
     out = tmp_path / "ref.npz"
     subprocess.run(
-        [str(python), str(ROOT / "benchmarks" / "snnpy_reservoir.py"), "reference", str(out),
-         str(tmp_path / "files")],
-        check=True, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        [
+            str(python),
+            str(ROOT / "benchmarks" / "snnpy_reservoir.py"),
+            "reference",
+            str(out),
+            str(tmp_path / "files"),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     fresh = dict(np.load(out))
     for name in CASES:

@@ -73,7 +73,9 @@ def load_membrane_potentials(path: str | os.PathLike) -> np.ndarray:
     """The (n,) membrane potentials of a `.npy` file."""
     arr = np.load(_existing(path))
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{path}: membrane potentials must be a 1-D float array, got {arr.shape} {arr.dtype}")
+        raise ValueError(
+            f"{path}: membrane potentials must be a 1-D float array, got {arr.shape} {arr.dtype}"
+        )
     return arr
 
 

@@ -105,27 +105,35 @@ class Reservoir(eqx.Module):
             raise ValueError(f"Reservoir.weights must be floats, got {self.weights.dtype}")
         check_finite("Reservoir.weights", self.weights)
         if jnp.shape(self.v_init) != (n,):
-            raise ValueError(f"Reservoir.v_init must have shape ({n},), got {jnp.shape(self.v_init)}")
+            raise ValueError(
+                f"Reservoir.v_init must have shape ({n},), got {jnp.shape(self.v_init)}"
+            )
         check_finite("Reservoir.v_init", self.v_init)
         out = self.output_neurons
         if jnp.ndim(out) != 1 or not jnp.issubdtype(out.dtype, jnp.integer):
             raise ValueError("Reservoir.output_neurons must be a 1-D integer array")
         if not isinstance(out, jax.core.Tracer) and out.size and (out.min() < 0 or out.max() >= n):
-            raise ValueError(f"Reservoir.output_neurons must lie in [0, {n}), got {np.asarray(out)}")
+            raise ValueError(
+                f"Reservoir.output_neurons must lie in [0, {n}), got {np.asarray(out)}"
+            )
         check_finite("Reservoir.threshold", self.threshold)
         check_finite("Reservoir.current_amplitude", self.current_amplitude)
         _check_leak(self.leak_coefficient)
         check_int("Reservoir.refractory_steps", self.refractory_steps, minimum=0)
         if self.stdp is not None:
             if not isinstance(self.stdp, STDP):
-                raise ValueError(f"Reservoir.stdp must be a jaxsnn.plasticity.STDP, got {self.stdp!r}")
+                raise ValueError(
+                    f"Reservoir.stdp must be a jaxsnn.plasticity.STDP, got {self.stdp!r}"
+                )
             c = self.stdp.coincident_weight
             if not (isinstance(c, int | float) and c == 0):
                 raise ValueError(
                     "Reservoir.stdp: snnpy's order has no coincident pairs; use coincident_weight=0"
                 )
         if not isinstance(self.propagation, AbstractPropagation):
-            raise ValueError(f"Reservoir.propagation must be a propagation, got {self.propagation!r}")
+            raise ValueError(
+                f"Reservoir.propagation must be a propagation, got {self.propagation!r}"
+            )
         self.propagation.check_layout(self.layout, "reservoir")
 
     @property
@@ -139,9 +147,7 @@ class Reservoir(eqx.Module):
     def initial_state(self) -> ReservoirState:
         """v = `v_init`, nothing refractory, zero traces."""
         zeros = jnp.zeros((self.n_neurons,), self.weights.dtype)
-        return ReservoirState(
-            self.v_init, jnp.zeros((self.n_neurons,), jnp.int32), zeros, zeros
-        )
+        return ReservoirState(self.v_init, jnp.zeros((self.n_neurons,), jnp.int32), zeros, zeros)
 
     def reset(self, state: ReservoirState) -> ReservoirState:
         """snnpy's `reset()`: v back to `v_init`, refractory timers cleared; the STDP
@@ -189,7 +195,9 @@ def _check_leak(leak) -> None:
         return
     arr = np.asarray(leak)
     if np.any(arr < 0) or np.any(arr >= 1):
-        raise ValueError(f"leak_coefficient must lie in [0, 1) (fraction lost per step), got {leak}")
+        raise ValueError(
+            f"leak_coefficient must lie in [0, 1) (fraction lost per step), got {leak}"
+        )
 
 
 def leak_of(leak_coefficient: float | None, tau_steps: float | None) -> float:
@@ -270,23 +278,25 @@ def _outputs(key, n: int, n_inputs: int, n_outputs, output_neurons) -> Array:
         return jnp.asarray(out, jnp.int32)
     check_int("n_outputs", n_outputs, minimum=1)
     if n - n_inputs < n_outputs:
-        raise ValueError(
-            f"n_outputs = {n_outputs} but only {n - n_inputs} neurons are not inputs"
-        )
+        raise ValueError(f"n_outputs = {n_outputs} but only {n - n_inputs} neurons are not inputs")
     # snnpy draws the outputs among the hidden (non-input) neurons, without repetition.
     return (n_inputs + jr.permutation(key, n - n_inputs)[:n_outputs]).astype(jnp.int32)
 
 
-def _potentials(key, n: int, threshold: float, initial_potentials) -> Array:
+def _potentials(key, n: int, threshold: float, initial_potentials, *, in_range: bool) -> Array:
     if initial_potentials is None:
         lo, hi = (0.0, threshold) if threshold >= 0 else (threshold, 0.0)
         return jr.uniform(key, (n,), jnp.float32, lo, hi)
     v = np.asarray(initial_potentials)
     if v.shape != (n,) or not np.issubdtype(v.dtype, np.floating):
         raise ValueError(f"initial_potentials must be ({n},) floats, got {v.shape} {v.dtype}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("initial_potentials contain NaN or infinite values")
     lo, hi = sorted((0.0, float(threshold)))
-    if np.any(v < lo) or np.any(v > hi):
-        raise ValueError(f"initial_potentials must lie in [{lo}, {hi}] (between 0 and the threshold)")
+    if in_range and (np.any(v < lo) or np.any(v > hi)):
+        raise ValueError(
+            f"initial_potentials must lie in [{lo}, {hi}] (between 0 and the threshold)"
+        )
     return jnp.asarray(v, jnp.float32)
 
 
@@ -364,7 +374,7 @@ def build_reservoir(
     return Reservoir(
         weights=weights,
         layout=lay,
-        v_init=_potentials(k_v, n_neurons, threshold, initial_potentials),
+        v_init=_potentials(k_v, n_neurons, threshold, initial_potentials, in_range=True),
         output_neurons=_outputs(k_out, n_neurons, n_inputs, n_outputs, output_neurons),
         threshold=threshold,
         leak_coefficient=leak_of(leak_coefficient, tau_steps),
@@ -394,8 +404,10 @@ def from_adjacency(
 ) -> Reservoir:
     """A reservoir on a given weighted adjacency matrix W[pre, post]: a `scipy.sparse`
     matrix (every stored entry is a synapse, zeros included, as in snnpy) or a dense
-    array (every non-zero entry is a synapse). Other arguments as in `build_reservoir`;
-    `key` is needed only to draw outputs or initial potentials."""
+    array (every non-zero entry is a synapse). Other arguments as in `build_reservoir`,
+    except that given `initial_potentials` may be any finite values (potentials saved
+    after a run lie outside [0, threshold]); `key` is needed only to draw outputs or
+    initial potentials."""
     pre, post, w, n = _pairs_of(adjacency)
     if (n_outputs is not None or initial_potentials is None) and key is None:
         raise ValueError("a key is needed to draw output neurons or initial potentials")
@@ -405,7 +417,7 @@ def from_adjacency(
     return Reservoir(
         weights=weights,
         layout=lay,
-        v_init=_potentials(k_v, n, threshold, initial_potentials),
+        v_init=_potentials(k_v, n, threshold, initial_potentials, in_range=False),
         output_neurons=_outputs(k_out, n, n_inputs, n_outputs, output_neurons),
         threshold=threshold,
         leak_coefficient=leak_of(leak_coefficient, tau_steps),
@@ -441,4 +453,9 @@ def _pairs_of(adjacency):
         raise ValueError("the adjacency matrix contains NaN or infinite weights")
     if pre.size == 0:
         raise ValueError("the adjacency matrix has no synapses")
-    return pre.astype(np.int64), post.astype(np.int64), w.astype(np.float32), int(adjacency.shape[0])
+    return (
+        pre.astype(np.int64),
+        post.astype(np.int64),
+        w.astype(np.float32),
+        int(adjacency.shape[0]),
+    )

@@ -79,7 +79,9 @@ def _stdp_step(rule: STDP, res: Reservoir, w, pre, post, s):
     )
 
 
-def _step(res: Reservoir, n_in: int, carry, x):
+def _step(res: Reservoir, n_in: int, carry, x, batch_minor: bool = False):
+    """One step; with `batch_minor`, v, refractory and x carry a trailing trial axis
+    (neuron-major: `Layout.batch_product`) and the weights are shared (no STDP)."""
     v, refractory, w, pre, post = carry
     refractory = jnp.maximum(refractory - 1, 0)
     if n_in:
@@ -90,7 +92,10 @@ def _step(res: Reservoir, n_in: int, carry, x):
     v = jnp.where(s, jnp.zeros((), v.dtype), v)
     refractory = jnp.where(s, res.refractory_steps + 1, refractory).astype(refractory.dtype)
     v = (v * (1.0 - res.leak_coefficient)).astype(v.dtype)
-    v = v + res.propagation(w, res.layout, s.astype(v.dtype))
+    if batch_minor:
+        v = v + res.layout.batch_product(w, s.astype(v.dtype))
+    else:
+        v = v + res.propagation(w, res.layout, s.astype(v.dtype))
     return (v, refractory, w, pre, post), s
 
 
@@ -166,7 +171,47 @@ def run(
 
 @eqx.filter_jit
 def _run_batch(res: Reservoir, x: Array, state: ReservoirState, record_all: bool):
-    return jax.vmap(lambda xi: _run_one(res, xi, state, record_all))(x)
+    if res.stdp is not None or res.layout.targets is None:
+        # Each trial learns its own weights; dense storage is best left to Event()'s
+        # pooled batching or to one (B, n) @ (n, n) product, which vmap gives.
+        return jax.vmap(lambda xi: _run_one(res, xi, state, record_all))(x)
+    return _run_batch_minor(res, x, state, record_all)
+
+
+def _run_batch_minor(res: Reservoir, x: Array, state: ReservoirState, record_all: bool):
+    """Trials of a sparse reservoir without STDP, neuron-major: v is (n, B), so each
+    synapse adds B contiguous values in one go (`SparseLayout.batch_product`); the
+    full product does n·k·B multiply-adds per step, whatever the activity."""
+    b = x.shape[0]
+
+    def tile(a):
+        return jnp.broadcast_to(a[:, None], (a.shape[0], b))
+
+    carry = (
+        tile(state.v),
+        tile(state.refractory),
+        res.weights,
+        tile(state.trace_pre),
+        tile(state.trace_post),
+    )
+    out_idx = res.output_neurons
+
+    def body(carry, xt):
+        carry, s = _step(res, x.shape[1], carry, xt, batch_minor=True)
+        s = s.astype(jnp.float32)
+        return carry, (s[out_idx].T, s.T if record_all else None)
+
+    (v, refractory, w, pre, post), (outputs, spikes) = lax.scan(
+        body, carry, jnp.transpose(x, (2, 1, 0))
+    )
+    new_state = ReservoirState(v.T, refractory.T, pre.T, post.T)
+    outputs = jnp.transpose(outputs, (1, 0, 2))
+    spikes = None if spikes is None else jnp.transpose(spikes, (1, 0, 2))
+    res_b = jax.tree.map(  # the structure vmap gives: every array with a trial axis
+        lambda a: jnp.broadcast_to(a, (b, *a.shape)) if eqx.is_array(a) else a,
+        res.with_weights(w),
+    )
+    return ReservoirRun(outputs, spikes, new_state, res_b)
 
 
 @eqx.filter_jit
