@@ -72,7 +72,12 @@ def jaxsnn_case(mode: str, repeats: int, time_fn, record) -> dict:
         n_trials,
         repeats,
         spikes_per_output_step=round(rate, 4),
-        note=f"{rate:.3f} spikes per output neuron per step; Event() propagation, ELL storage",
+        note=f"{rate:.3f} spikes per output neuron per step; ELL storage, "
+        + (
+            "Event() propagation"
+            if mode == "single"
+            else "one neuron-major batched product per step"
+        ),
     )
 
 
