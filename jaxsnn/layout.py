@@ -31,6 +31,9 @@ class AbstractLayout(eqx.Module):
 
     n_pre: eqx.AbstractVar[int]
     n_post: eqx.AbstractVar[int]
+    # Whether `Event()` can run on this storage: it gathers rows of per-synapse weights
+    # (dense rows or ELL rows), which layouts with tied weights do not have.
+    event_rows: ClassVar[bool] = False
 
     @property
     @abc.abstractmethod
@@ -114,6 +117,8 @@ class DenseLayout(AbstractLayout):
     n_post: int = eqx.field(static=True)
     mask: Bool[Array, "n_pre n_post"] | None = None
 
+    event_rows: ClassVar[bool] = True
+
     @property
     def shape(self):
         return (self.n_pre, self.n_post)
@@ -162,6 +167,8 @@ class SparseLayout(AbstractLayout):
     n_pre: int = eqx.field(static=True)
     n_post: int = eqx.field(static=True)
     targets: Int[Array, "n_pre k"]
+
+    event_rows: ClassVar[bool] = True
 
     def __check_init__(self):
         if self.targets is None or jnp.ndim(self.targets) != 2:

@@ -128,6 +128,13 @@ class Event(AbstractPropagation):
                 f"Event.buckets must be increasing positive ints, got {self.buckets!r}"
             )
 
+    def check_layout(self, layout, name):
+        if not layout.event_rows:
+            raise ValueError(
+                f"Event() propagation needs per-synapse weights (dense or sparse storage); "
+                f"projection {name} has a {type(layout).__name__} (use its own propagation)"
+            )
+
     def drives(self, weights, layouts, s_pre):
         n_pre = s_pre.shape[0]
         for lay in layouts:

@@ -2,6 +2,8 @@
 all-to-all projection (spikes and potentials, with delays, NMDA gating and autapses),
 under vmap and grad; bad inputs raise."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -154,6 +156,9 @@ def test_bad_inputs():
     dense = snn.connect(a, b, snn.AllToAll(), snn.Constant(0.1), AMPA, key=jr.key(0))
     with pytest.raises(ValueError, match="needs a PooledLayout"):
         Pooled().check_layout(dense.layout, "A->B")
+    pooled = connect_pooled(a, b, 0.1, AMPA)
+    with pytest.raises(ValueError, match="Event\\(\\) propagation needs per-synapse"):
+        dataclasses.replace(pooled, propagation=snn.Event())
     # inhibitory delta weights are given as magnitudes and negated, as connect does
     proj = connect_pooled(b, a, 0.3, snn.Delta())
     assert float(proj.weights[0, 0]) == pytest.approx(-0.3)
