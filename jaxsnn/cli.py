@@ -148,7 +148,11 @@ def _decide(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .compile_cache import add_cache_argument
+
     parser = argparse.ArgumentParser(prog="jaxsnn", description="Spiking neural networks in JAX.")
+    parser.add_argument("--version", action="version", version=f"jaxsnn {__version__}")
     from .decision._runner import (
         add_decide_arguments,
         add_progress_argument,
@@ -159,7 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate the 1000-neuron E/I network on two input patterns")
     demo.add_argument("--trials", type=positive_int, default=64, help="Monte-Carlo trials (64)")
-    demo.add_argument("--steps", type=positive_int, default=1000, help="steps of 0.1 ms (1000)")
+    demo.add_argument(
+        "--sim-steps",
+        "--steps",
+        dest="steps",
+        type=positive_int,
+        default=1000,
+        help="simulation steps of 0.1 ms per trial (1000)",
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_progress_argument(demo)
@@ -205,12 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_decide_arguments(decide)
     decide.set_defaults(func=_decide)
+    for command in (demo, stream, wang, decide):
+        add_cache_argument(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .cli_outputs import interrupt_exits
+    from .compile_cache import enable_compile_cache
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    enable_compile_cache(args.compile_cache)
+    if args.command in ("decide", "wang2002"):  # they guard their own output folder
+        return args.func(args)
+    with interrupt_exits(args.command):
+        return args.func(args)
 
 
 if __name__ == "__main__":

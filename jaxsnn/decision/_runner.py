@@ -84,10 +84,12 @@ def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
         "Hebbian learning (jaxsnn.decision.hebbian)",
     )
     parser.add_argument(
+        "--train-steps",
         "--steps",
+        dest="steps",
         type=positive_int,
         default=None,
-        help="optimiser steps (default: rate 15, xor 60, hard 30)",
+        help="optimiser (training) steps (default: rate 15, xor 60, hard 30)",
     )
     parser.add_argument(
         "--batch-size", type=positive_int, default=DEFAULT_BATCH, help="trials per step (16)"
@@ -174,6 +176,18 @@ def run_decide(args: argparse.Namespace) -> int:
         )
         return 2
 
+    from ..cli_outputs import OutputError, RunOutputs, interrupt_exits
+
+    try:  # before any work: a bad --out must not cost a minute of computing
+        outputs = RunOutputs(args.out, "decide")
+    except OutputError as err:
+        print(f"jaxsnn decide: error: {err}", file=sys.stderr)
+        return 2
+    with interrupt_exits("decide", outputs):
+        return _run_decide(args, trainer, outputs, wall0)
+
+
+def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int:
     import equinox as eqx
     import jax
     import jax.numpy as jnp
@@ -262,7 +276,6 @@ def run_decide(args: argparse.Namespace) -> int:
     log(f"evaluating the trained network on {args.trials} held-out trials ...")
     after = evaluate(trained, task, key_data, n_trials=args.trials, progress=bars)
 
-    out_dir = Path(args.out)
     rates, labels = task.split(key_data, "test", 64, model.n_in, model.dtype)
     labels_np = np.asarray(labels)
     picks = [int(np.argmax(labels_np == c)) for c in (0, 1) if np.any(labels_np == c)]
@@ -277,23 +290,18 @@ def run_decide(args: argparse.Namespace) -> int:
         panels.append(
             (f"label {int(labels_np[idx])}: output {rate:.1f} Hz -> answer {answer}", trial)
         )
+    plot_raster(outputs.path("raster.png"), panels, dt_ms=model.dt_ms, window_ms=model.window_ms)
+    plot_loss(
+        outputs.path("loss.png"),
+        np.asarray(result.losses),
+        np.asarray(result.accuracies),
+        title=f"jaxsnn decide: {args.task}, {args.learning}",
+    )
+    summary_path = outputs.path("summary.json")
     files = {
-        "raster": str(
-            plot_raster(
-                out_dir / "raster.png", panels, dt_ms=model.dt_ms, window_ms=model.window_ms
-            )
-        ),
-        "loss": str(
-            plot_loss(
-                out_dir / "loss.png",
-                np.asarray(result.losses),
-                np.asarray(result.accuracies),
-                title=f"jaxsnn decide: {args.task}, {args.learning}",
-            )
-        ),
+        name: str(outputs.final(f"{name}.{ext}"))
+        for name, ext in (("raster", "png"), ("loss", "png"), ("summary", "json"))
     }
-    summary_path = out_dir / "summary.json"
-    files["summary"] = str(summary_path)
     wall = time.perf_counter() - wall0
     summary = {
         "task": args.task,
@@ -338,6 +346,7 @@ def run_decide(args: argparse.Namespace) -> int:
         "python": platform.python_version(),
     }
     write_summary(summary_path, summary)
+    outputs.commit()
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0

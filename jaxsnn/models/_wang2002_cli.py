@@ -92,6 +92,18 @@ def add_wang2002_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_wang2002(args: argparse.Namespace) -> int:
     """Run `jaxsnn wang2002` for parsed `args`; returns the exit status."""
+    from ..cli_outputs import OutputError, RunOutputs, interrupt_exits
+
+    try:  # before any work
+        outputs = RunOutputs(args.out, "wang2002")
+    except OutputError as err:
+        print(f"jaxsnn wang2002: error: {err}", file=sys.stderr)
+        return 2
+    with interrupt_exits("wang2002", outputs):
+        return _run(args, outputs)
+
+
+def _run(args: argparse.Namespace, outputs) -> int:
     import jax
     import jax.random as jr
 
@@ -140,7 +152,7 @@ def run_wang2002(args: argparse.Namespace) -> int:
         "jax": jax.__version__,
         "python": platform.python_version(),
     }
-    out = Path(args.out)
+    out = outputs.out
     fit = result.fit
     c = [r["coherence_pct"] for r in result.rows]
     acc = [r["accuracy"] for r in result.rows]
@@ -155,15 +167,16 @@ def run_wang2002(args: argparse.Namespace) -> int:
         reference_label=f"Wang 2002: α={PAPER_WEIBULL['alpha_pct']} %, β={PAPER_WEIBULL['beta']}",
         label="Wong & Wang 2006 model" if args.reduced else "Wang 2002 network",
     )
-    plot.save(ax, out / "psychometric.png", close=True)
+    plot.save(ax, outputs.path("psychometric.png"), close=True)
     ax = plot.chronometric(
         c,
         [r["mean_rt_ms"] for r in result.rows],
         error_ms=[r["sd_rt_ms"] if math.isfinite(r["sd_rt_ms"]) else 0.0 for r in result.rows],
         label="mean ± s.d.",
     )
-    plot.save(ax, out / "chronometric.png", close=True)
-    write_json(out / "summary.json", summary)
+    plot.save(ax, outputs.path("chronometric.png"), close=True)
+    write_json(outputs.path("summary.json"), summary)
+    outputs.commit()
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
