@@ -41,7 +41,7 @@ from .inputs import (
     TruncatedPoissonCounts,
     WhiteNoise,
 )
-from .io import load, save
+from .saves import load, save
 from .layout import AbstractLayout, DenseLayout, SparseLayout
 from .network import Network, NetworkState, StepOutput, init_state, network_step
 from .neuron_input import NeuronInput

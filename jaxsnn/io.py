@@ -1,10 +1,6 @@
-"""Saving and loading networks, states and other pytrees of arrays.
-
-Arrays are written with `equinox.tree_serialise_leaves`; loading needs a pytree of the
-same structure to fill (`like`), typically the freshly built network or `init_state`.
-Files are written atomically: the data goes to a temporary file in the same folder,
-which is then renamed over the target, so an interrupted save never leaves a truncated
-file and never destroys the previous one.
+"""Writing files atomically: the data goes to a temporary file in the same folder,
+which is then renamed over the target, so an interrupted write never leaves a truncated
+file and never destroys the previous one. (Saving networks and states: `jaxsnn.saves`.)
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
-
-import equinox as eqx
 
 T = TypeVar("T")
 
@@ -69,33 +63,3 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     """Write `data` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, sort_keys=False) + "\n"
     return atomic_write(path, lambda f: f.write(text.encode()))
-
-
-def save(path: str | os.PathLike, tree: Any) -> Path:
-    """Save the arrays of a pytree (network, state, optimiser state ...) atomically.
-
-    Args:
-        path: target file (conventionally `.eqx`).
-        tree: any pytree; its array leaves are saved, the structure is not.
-    """
-    return atomic_write(path, lambda f: eqx.tree_serialise_leaves(f, tree))
-
-
-def load(path: str | os.PathLike, like: T) -> T:
-    """Load arrays saved by `save` into a pytree of the same structure as `like`.
-
-    Raises:
-        FileNotFoundError: if `path` does not exist.
-        ValueError: if the file does not match the structure or shapes of `like`.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no saved file at {path}")
-    try:
-        with open(path, "rb") as f:
-            return eqx.tree_deserialise_leaves(f, like)
-    except (RuntimeError, ValueError, EOFError) as err:
-        raise ValueError(
-            f"{path} does not match the structure of the given pytree "
-            f"(was it saved from a network of the same sizes?): {err}"
-        ) from err
