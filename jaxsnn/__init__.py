@@ -41,7 +41,6 @@ from .inputs import (
     TruncatedPoissonCounts,
     WhiteNoise,
 )
-from .saves import load, save
 from .layout import AbstractLayout, DenseLayout, SparseLayout
 from .network import Network, NetworkState, StepOutput, init_state, network_step
 from .neuron_input import NeuronInput
@@ -64,6 +63,7 @@ from .progress import RunReport
 from .projection import Projection, connect
 from .propagation import AbstractPropagation, Dense, Event, Scatter
 from .record import Probe, Record, Recording
+from .saves import load, save
 from .simulation import concat_recordings, run_in_windows, simulate
 from .streaming import StreamReport, WindowResult, run_stream, stream
 from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike

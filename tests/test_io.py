@@ -5,8 +5,8 @@ import pytest
 
 import jaxsnn as snn
 from jaxsnn.io import atomic_write, write_json
-from jaxsnn.saves import load, save
 from jaxsnn.models import build_decision_1k
+from jaxsnn.saves import load, save
 
 
 def _net(seed):
