@@ -221,6 +221,14 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
         print(f"jaxsnn decide: error: {err}", file=sys.stderr)
         return 2
     n_neurons = model.network.n_neurons
+    if args.learning == "gradient":
+        from .memory import check_training_fits
+
+        try:
+            check_training_fits(n_neurons, model.n_steps, args.batch_size, args.checkpoint)
+        except ValueError as err:
+            print(f"jaxsnn decide: error: {err}", file=sys.stderr)
+            return 2
     log(
         f"jaxsnn decide: task {args.task}, {n_neurons} LIF neurons "
         f"({args.n_exc} E incl. {args.n_out} output, {args.n_inh} I), "
