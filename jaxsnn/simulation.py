@@ -14,6 +14,7 @@ run time, under `jit`, with `eqx.error_if`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -93,6 +94,22 @@ def _check_state(network: Network, state: NetworkState, dt_ms: float, plasticity
             )
 
 
+def recheck_modules(module: eqx.Module) -> None:
+    """Run again every construction check (`__check_init__`) of `module` and of the
+    modules inside it: weights replaced with `eqx.tree_at` or by an optax update skip
+    construction, and must meet the same checks (shape, dtype, finiteness, signs) before
+    they are simulated."""
+    for cls in type(module).__mro__:
+        check = cls.__dict__.get("__check_init__")
+        if check is not None:
+            check(module)
+    for field in dataclasses.fields(module):
+        value = getattr(module, field.name, None)
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, eqx.Module):
+                recheck_modules(item)
+
+
 def check_simulation(
     network: Network,
     state: NetworkState,
@@ -106,6 +123,7 @@ def check_simulation(
 ) -> None:
     """Every check of `simulate`'s arguments (see `simulate`, "Raises")."""
     check_int("n_steps", n_steps, minimum=1)
+    recheck_modules(network)
     if not isinstance(dt_ms, int | float):
         raise ValueError(f"dt_ms must be a Python float, got {type(dt_ms).__name__}")
     check_dt(network, float(dt_ms), allow_large_dt)
