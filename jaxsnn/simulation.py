@@ -97,8 +97,8 @@ def _check_state(network: Network, state: NetworkState, dt_ms: float, plasticity
 def recheck_modules(module: eqx.Module) -> None:
     """Run again every construction check (`__check_init__`) of `module` and of the
     modules inside it: weights replaced with `eqx.tree_at` or by an optax update skip
-    construction, and must meet the same checks (shape, dtype, finiteness, signs) before
-    they are simulated."""
+    construction, and must meet the same checks (shapes, dtypes, constants) before they
+    are simulated."""
     for cls in type(module).__mro__:
         check = cls.__dict__.get("__check_init__")
         if check is not None:
@@ -123,7 +123,10 @@ def check_simulation(
 ) -> None:
     """Every check of `simulate`'s arguments (see `simulate`, "Raises")."""
     check_int("n_steps", n_steps, minimum=1)
-    recheck_modules(network)
+    # Traced arrays: shapes, dtypes and constants are checked here; the values of the
+    # arrays (NaN weights) inside the compiled run (`eqx.error_if`), without a copy to the
+    # host on every call.
+    eqx.filter_eval_shape(recheck_modules, network)
     if not isinstance(dt_ms, int | float):
         raise ValueError(f"dt_ms must be a Python float, got {type(dt_ms).__name__}")
     check_dt(network, float(dt_ms), allow_large_dt)

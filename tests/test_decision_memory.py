@@ -34,6 +34,7 @@ def _temp_bytes(model, batch_size):
     return jax.jit(step).lower(dyn, jr.key(0)).compile().memory_analysis().temp_size_in_bytes
 
 
+@pytest.mark.slow  # 12 s of compiles; the constants come from this measurement
 def test_bytes_per_neuron_step_match_xla_on_another_size():
     """A network of another size and length (400 neurons, 50 ms): XLA's temporary
     buffers grow per trial by the rule's bytes per neuron-step, within 25 %."""

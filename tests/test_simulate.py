@@ -186,6 +186,7 @@ def test_sparse_drive_equals_dense_for_every_number_of_presynaptic_spikes():
         np.testing.assert_allclose(g, want, rtol=0, atol=1e-4)
 
 
+@pytest.mark.slow  # 11 s; the float32 variant runs by default
 def test_sparse_drive_equals_dense_for_every_number_of_presynaptic_spikes_float64():
     with jax.enable_x64(True):
         want, got = _drives_for_every_spike_count()
@@ -275,6 +276,7 @@ def test_populations_of_one_model_update_together_constant_or_per_neuron():
     np.testing.assert_array_equal(mixed.neuron_state(state, "E").v, state.v[:40])
 
 
+@pytest.mark.slow  # 21 s; tests/test_numpy_reference.py checks the same semantics by default
 def test_same_spikes_as_the_engine_before_it_opened():
     """The W1 and W2 reference networks give the spikes the closed LIF engine gave (commit
     4178ad7, tests/data/make_references_4178ad7.py); potentials agree to float32 rounding

@@ -146,7 +146,7 @@ def test_dual_exponential_free_membrane_matches_campbell(dt):
     assert v.var() == pytest.approx(var, rel=0.03)
 
 
-@pytest.mark.parametrize("dt", [0.1, 0.05])
+@pytest.mark.parametrize("dt", [0.1, pytest.param(0.05, marks=pytest.mark.slow)])  # 9 s
 def test_nmda_free_membrane_in_the_linear_regime_matches_campbell(dt):
     """NMDA with a small α (saturation α·x·τ_d ~ 1e-3, negligible) acting as a current:
     spikes → x (pole a_r) → s (pole a_d, gain (1 − a_d)·α·τ_d) → V (pole b, gain
