@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -226,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     from .compile_cache import enable_compile_cache
 
     args = build_parser().parse_args(argv)
-    enable_compile_cache(args.compile_cache)
+    if enable_compile_cache(args.compile_cache) is not None:
+        # programs with Equinox's run-time checks (host callbacks) are never cached; the
+        # command line builds its networks itself and checks trained weights on the host
+        os.environ.setdefault("JAXSNN_RUNTIME_CHECKS", "off")
     if args.command in ("decide", "wang2002"):  # they guard their own output folder
         return args.func(args)
     with interrupt_exits(args.command):

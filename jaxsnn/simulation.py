@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
@@ -261,8 +262,18 @@ def _all_finite(x: Array) -> Array:
     return jnp.all(jnp.isfinite(jax.lax.optimization_barrier(x)))
 
 
+RUNTIME_CHECKS_ENV = "JAXSNN_RUNTIME_CHECKS"
+
+
 def _checked_values(network: Network, state: NetworkState) -> tuple[Network, NetworkState]:
-    """The network and state with run-time finiteness checks attached (`eqx.error_if`)."""
+    """The network and state with run-time finiteness checks attached (`eqx.error_if`).
+
+    `JAXSNN_RUNTIME_CHECKS=off` (read when a run is traced) leaves them out: Equinox
+    raises through a host callback, and JAX's persistent compilation cache does not store
+    programs with host callbacks. The command line sets it, since it builds its networks
+    itself and checks trained weights on the host once (`jaxsnn decide`)."""
+    if os.environ.get(RUNTIME_CHECKS_ENV, "on").lower() == "off":
+        return network, state
     weights = [
         eqx.error_if(
             p.weights,

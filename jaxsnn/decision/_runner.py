@@ -281,6 +281,13 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
             progress=bars,
         )
     trained = result.model
+    leaves = [np.asarray(x) for x in jax.tree.leaves(eqx.filter(trained, eqx.is_inexact_array))]
+    if not all(np.all(np.isfinite(x)) for x in leaves):
+        print(
+            "jaxsnn decide: error: training diverged (NaN or inf weights); lower --lr",
+            file=sys.stderr,
+        )
+        return 1
     log(f"evaluating the trained network on {args.trials} held-out trials ...")
     after = evaluate(trained, task, key_data, n_trials=args.trials, progress=bars)
 
