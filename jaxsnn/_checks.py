@@ -13,8 +13,9 @@ import numpy as np
 
 
 def is_concrete(x: Any) -> bool:
-    """True when `x` has a value now (not a tracer inside jit/vmap/grad)."""
-    return not isinstance(x, jax.core.Tracer)
+    """True when `x` has a value now (not a tracer inside jit/vmap/grad, nor a shape
+    placeholder `jax.ShapeDtypeStruct`)."""
+    return not isinstance(x, jax.core.Tracer | jax.ShapeDtypeStruct)
 
 
 def _values(x: Any) -> np.ndarray | None:

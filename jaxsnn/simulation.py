@@ -95,6 +95,10 @@ def _check_state(network: Network, state: NetworkState, dt_ms: float, plasticity
             )
 
 
+def _placeholder(x):
+    return jax.ShapeDtypeStruct(x.shape, x.dtype) if eqx.is_array(x) else x
+
+
 def recheck_modules(module: eqx.Module) -> None:
     """Run again every construction check (`__check_init__`) of `module` and of the
     modules inside it: weights replaced with `eqx.tree_at` or by an optax update skip
@@ -103,7 +107,10 @@ def recheck_modules(module: eqx.Module) -> None:
     for cls in type(module).__mro__:
         check = cls.__dict__.get("__check_init__")
         if check is not None:
-            check(module)
+            try:
+                check(module)
+            except (AttributeError, TypeError):
+                pass  # a check that needs array values, which placeholders lack
     for field in dataclasses.fields(module):
         value = getattr(module, field.name, None)
         for item in value if isinstance(value, list | tuple) else (value,):
@@ -124,10 +131,10 @@ def check_simulation(
 ) -> None:
     """Every check of `simulate`'s arguments (see `simulate`, "Raises")."""
     check_int("n_steps", n_steps, minimum=1)
-    # Traced arrays: shapes, dtypes and constants are checked here; the values of the
-    # arrays (NaN weights) inside the compiled run (`eqx.error_if`), without a copy to the
-    # host on every call.
-    eqx.filter_eval_shape(recheck_modules, network)
+    # On shape placeholders: shapes, dtypes and constants are checked here, without
+    # tracing anything; the values of the arrays (NaN weights) inside the compiled run
+    # (`eqx.error_if`), without a copy to the host on every call.
+    recheck_modules(jax.tree.map(_placeholder, network))
     if not isinstance(dt_ms, int | float):
         raise ValueError(f"dt_ms must be a Python float, got {type(dt_ms).__name__}")
     check_dt(network, float(dt_ms), allow_large_dt)
