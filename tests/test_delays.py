@@ -54,7 +54,9 @@ def test_delays_are_rounded_to_whole_steps_and_shared_per_source():
     assert net.projections[1].delay_steps(DT) == 15 and net.projections[3].delay_steps(DT) == 0
 
 
-@pytest.mark.parametrize("per_synapse", [True, False])
+@pytest.mark.parametrize(
+    "per_synapse", [pytest.param(True, marks=pytest.mark.slow), False]
+)  # 10 s each
 def test_windows_continue_the_spikes_in_flight(per_synapse):
     net = delayed_network(per_synapse=per_synapse)
     _, whole = run(net, jr.key(1), 600)
@@ -66,7 +68,9 @@ def test_windows_continue_the_spikes_in_flight(per_synapse):
     np.testing.assert_array_equal(np.concatenate(parts), spikes(whole))
 
 
-@pytest.mark.parametrize("layout", ["sparse", "dense"])
+@pytest.mark.parametrize(
+    "layout", [pytest.param("sparse", marks=pytest.mark.slow), "dense"]
+)  # 11 s
 def test_vmap_over_trials_equals_a_loop(layout):
     net = delayed_network(layout)
     keys = jr.split(jr.key(2), 3)

@@ -72,6 +72,7 @@ def test_equals_an_independent_numpy_simulation():
     assert np.abs(ours - ref).sum() <= 0.01 * ref.sum()
 
 
+@pytest.mark.slow  # 9 s; test_propagation and test_ei_balance compare Event and Scatter by default
 def test_event_equals_scatter_propagation():
     net_event = build_ei_coba(jr.key(5), 600, layout="sparse")
     net_scatter = build_ei_coba(jr.key(5), 600, layout="sparse", propagation=Scatter())

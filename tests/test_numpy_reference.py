@@ -238,7 +238,11 @@ def _zoo(per_synapse_layout):
 
 @pytest.mark.parametrize(
     "per_synapse_layout, propagation",
-    [("dense", None), ("sparse", None), ("sparse", snn.Scatter())],
+    [
+        pytest.param("dense", None, marks=pytest.mark.slow),  # 11 s; both sparse paths by default
+        ("sparse", None),
+        ("sparse", snn.Scatter()),
+    ],
     ids=["dense", "sparse-event", "sparse-scatter"],
 )
 def test_delays_and_every_model_identical_to_numpy_reference(per_synapse_layout, propagation):

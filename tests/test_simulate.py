@@ -128,7 +128,11 @@ def test_scaling_dt_and_time_constants_by_1024_is_bit_identical(reference_run):
         np.testing.assert_array_equal(scaled.v[p], rec.v[p])
 
 
-@pytest.mark.parametrize("propagation", [None, snn.Scatter()], ids=["default", "Scatter"])
+@pytest.mark.parametrize(
+    "propagation",
+    [pytest.param(None, marks=pytest.mark.slow), snn.Scatter()],
+    ids=["default", "Scatter"],
+)  # 8 s each
 def test_sparse_equals_dense_in_float64(propagation):
     with jax.enable_x64(True):
         dense = build(layout="dense")

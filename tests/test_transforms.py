@@ -20,7 +20,9 @@ def _trial(key, v0, rate_hz, s, layout="auto"):
     return run(net, key, state=snn.init_state(net, v0_mv=v0))
 
 
-@pytest.mark.parametrize("layout", ["auto", "sparse"])
+@pytest.mark.parametrize(
+    "layout", ["auto", pytest.param("sparse", marks=pytest.mark.slow)]
+)  # 8 s each
 def test_vmap_over_keys_states_and_parameters_equals_stack_of_single_trials(layout):
     """Batch axes: key, initial V (N,), input rate (an array field of PoissonInput) and a
     factor on every time constant (array fields of LIF and the synapses). "sparse" runs
