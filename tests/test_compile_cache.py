@@ -20,7 +20,7 @@ snn.simulate(net, snn.init_state(net), 50, dt_ms=0.1, key=jr.key(1))
 """
 
 
-@pytest.mark.parametrize("checks", ["off", "on"])
+@pytest.mark.parametrize("checks", ["off", pytest.param("on", marks=pytest.mark.slow)])
 def test_simulations_are_cached_without_runtime_checks(tmp_path, checks):
     env = {**os.environ, "JAXSNN_RUNTIME_CHECKS": checks}
     cache = tmp_path / "cache"

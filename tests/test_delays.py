@@ -84,6 +84,7 @@ def spikes_of(net, key):
     return jnp.concatenate([rec.spikes["E"], rec.spikes["I"]], axis=1)
 
 
+@pytest.mark.slow  # 12 s; gradients through spikes: test_transforms, test_decision_train
 def test_gradients_flow_through_delayed_spikes():
     """d(mean V before the first recurrent spike arrives)/d(input weights) against central
     differences in float64: a smooth quantity, so the check is exact up to rounding; and a

@@ -241,7 +241,7 @@ def _zoo(per_synapse_layout):
     [
         pytest.param("dense", None, marks=pytest.mark.slow),  # 11 s; both sparse paths by default
         ("sparse", None),
-        ("sparse", snn.Scatter()),
+        pytest.param("sparse", snn.Scatter(), marks=pytest.mark.slow),  # 7 s
     ],
     ids=["dense", "sparse-event", "sparse-scatter"],
 )
