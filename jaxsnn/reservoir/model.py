@@ -370,14 +370,53 @@ def build_reservoir(
     k_topo, k_w, k_out, k_v = jr.split(key, 4)
     pre, post = topology.pairs(k_topo, n_neurons, n_neurons, same=True)
     w = mean_weight + abs(mean_weight) * weight_variance * jr.normal(k_w, (len(pre),), jnp.float32)
-    weights, lay = _storage(np.asarray(pre), np.asarray(post), np.asarray(w), n_neurons, layout)
+    return _assemble(
+        (np.asarray(pre), np.asarray(post), np.asarray(w), n_neurons),
+        (k_out, k_v),
+        in_range=True,
+        threshold=threshold,
+        refractory_steps=refractory_steps,
+        leak=leak_of(leak_coefficient, tau_steps),
+        current_amplitude=current_amplitude,
+        n_inputs=n_inputs,
+        n_outputs=n_outputs,
+        output_neurons=output_neurons,
+        initial_potentials=initial_potentials,
+        stdp=stdp,
+        layout=layout,
+        propagation=propagation,
+    )
+
+
+def _assemble(
+    synapses,
+    keys,
+    *,
+    in_range: bool,
+    threshold,
+    refractory_steps,
+    leak,
+    current_amplitude,
+    n_inputs,
+    n_outputs,
+    output_neurons,
+    initial_potentials,
+    stdp,
+    layout,
+    propagation,
+) -> Reservoir:
+    """The `Reservoir` of `synapses` = (pre, post, weights, n); outputs and initial
+    potentials (when not given) drawn from `keys` = (k_out, k_v)."""
+    pre, post, w, n = synapses
+    k_out, k_v = keys
+    weights, lay = _storage(pre, post, w, n, layout)
     return Reservoir(
         weights=weights,
         layout=lay,
-        v_init=_potentials(k_v, n_neurons, threshold, initial_potentials, in_range=True),
-        output_neurons=_outputs(k_out, n_neurons, n_inputs, n_outputs, output_neurons),
+        v_init=_potentials(k_v, n, threshold, initial_potentials, in_range=in_range),
+        output_neurons=_outputs(k_out, n, n_inputs, n_outputs, output_neurons),
         threshold=threshold,
-        leak_coefficient=leak_of(leak_coefficient, tau_steps),
+        leak_coefficient=leak,
         refractory_steps=refractory_steps,
         current_amplitude=threshold if current_amplitude is None else current_amplitude,
         stdp=stdp,
@@ -408,22 +447,24 @@ def from_adjacency(
     except that given `initial_potentials` may be any finite values (potentials saved
     after a run lie outside [0, threshold]); `key` is needed only to draw outputs or
     initial potentials."""
-    pre, post, w, n = _pairs_of(adjacency)
+    synapses = _pairs_of(adjacency)
     if (n_outputs is not None or initial_potentials is None) and key is None:
         raise ValueError("a key is needed to draw output neurons or initial potentials")
-    k_out, k_v = jr.split(jr.key(0) if key is None else key)
     check_int("n_inputs", n_inputs, minimum=0)
-    weights, lay = _storage(pre, post, w, n, layout)
-    return Reservoir(
-        weights=weights,
-        layout=lay,
-        v_init=_potentials(k_v, n, threshold, initial_potentials, in_range=False),
-        output_neurons=_outputs(k_out, n, n_inputs, n_outputs, output_neurons),
+    return _assemble(
+        synapses,
+        tuple(jr.split(jr.key(0) if key is None else key)),
+        in_range=False,
         threshold=threshold,
-        leak_coefficient=leak_of(leak_coefficient, tau_steps),
         refractory_steps=refractory_steps,
-        current_amplitude=threshold if current_amplitude is None else current_amplitude,
+        leak=leak_of(leak_coefficient, tau_steps),
+        current_amplitude=current_amplitude,
+        n_inputs=n_inputs,
+        n_outputs=n_outputs,
+        output_neurons=output_neurons,
+        initial_potentials=initial_potentials,
         stdp=stdp,
+        layout=layout,
         propagation=propagation,
     )
 
