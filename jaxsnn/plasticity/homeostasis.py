@@ -146,12 +146,25 @@ def prune_weakest(
     """
     check_probability("fraction", fraction)
     ex = _exists(weights, exists)
-    flat_w = jnp.abs(weights).ravel()
+    return prune_count(weights, jnp.floor(fraction * jnp.sum(ex, dtype=weights.dtype)), ex)
+
+
+def prune_count(
+    weights: Float[Array, "n_pre k"],
+    count: int | Array,
+    exists: Bool[Array, "n_pre k"] | None = None,
+) -> tuple[Float[Array, "n_pre k"], Bool[Array, "n_pre k"]]:
+    """Remove the `count` existing synapses with the smallest |w| (ties broken by
+    position); `prune_weakest` with the count given instead of a fraction.
+
+    Returns:
+        `(weights, exists)` with the pruned synapses set to 0 and marked absent.
+    """
+    ex = _exists(weights, exists)
     flat_ex = ex.ravel()
-    score = jnp.where(flat_ex, flat_w, jnp.inf)
+    score = jnp.where(flat_ex, jnp.abs(weights).ravel(), jnp.inf)
     rank = jnp.argsort(jnp.argsort(score, stable=True), stable=True)
-    k = jnp.floor(fraction * jnp.sum(flat_ex, dtype=weights.dtype)).astype(rank.dtype)
-    pruned = (rank < k) & flat_ex
+    pruned = (rank < jnp.asarray(count).astype(rank.dtype)) & flat_ex
     keep = (flat_ex & ~pruned).reshape(ex.shape)
     return jnp.where(keep, weights, 0).astype(weights.dtype), keep
 

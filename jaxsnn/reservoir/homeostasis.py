@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
 from .._checks import check_finite
-from ..plasticity.homeostasis import critical_threshold, rescale_to_mean
+from ..initializers import Normal
+from ..plasticity.homeostasis import critical_threshold, prune_count, rescale_to_mean
+from ..plasticity.homeostasis import resample_weights as resample
 from .model import Reservoir
 
 
@@ -87,20 +88,16 @@ def prune(reservoir: Reservoir, fraction: float) -> Reservoir:
     """
     if not isinstance(fraction, int | float) or not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must lie strictly between 0 and 1, got {fraction!r}")
-    ex = np.asarray(reservoir.exists())
-    w = np.asarray(reservoir.weights)
-    n = int(ex.sum())
+    ex = reservoir.exists()
+    n = int(jnp.sum(ex))
     if n == 0:
         return reservoir
     k = max(1, min(n - 1, int(np.floor(fraction * n))))
-    score = np.where(ex, np.abs(w), np.inf).ravel()
-    weakest = np.argsort(score, kind="stable")[:k]
-    keep = ex.copy().ravel()
-    keep[weakest] = False
-    keep = keep.reshape(ex.shape) & (w != 0)
-    layout = reservoir.layout.keep(jnp.asarray(keep))
-    new_w = jnp.where(jnp.asarray(keep), reservoir.weights, 0).astype(reservoir.weights.dtype)
-    return eqx.tree_at(lambda r: (r.weights, r.layout), reservoir, (new_w, layout))
+    new_w, keep = prune_count(reservoir.weights, k, ex)
+    keep = keep & (new_w != 0)
+    return eqx.tree_at(
+        lambda r: (r.weights, r.layout), reservoir, (new_w, reservoir.layout.keep(keep))
+    )
 
 
 def resample_weights(
@@ -112,7 +109,8 @@ def resample_weights(
     check_finite("mean", mean)
     check_finite("std", std)
     keep = reservoir.exists() & (reservoir.weights != 0)
-    fresh = mean + std * mean * jr.normal(key, reservoir.weights.shape, reservoir.weights.dtype)
-    new_w = jnp.where(keep, fresh, 0).astype(reservoir.weights.dtype)
-    layout = reservoir.layout.keep(keep)
-    return eqx.tree_at(lambda r: (r.weights, r.layout), reservoir, (new_w, layout))
+    # N(mean, (std·mean)²) is N(mean, |std·mean|²): Normal wants a non-negative std
+    new_w = resample(key, reservoir.weights, Normal(mean, abs(std * mean)), keep)
+    return eqx.tree_at(
+        lambda r: (r.weights, r.layout), reservoir, (new_w, reservoir.layout.keep(keep))
+    )

@@ -173,18 +173,10 @@ class Reservoir(eqx.Module):
         existing synapse, zeros included): what snnpy's `get_topology` returns."""
         from scipy import sparse
 
-        ex = np.asarray(self.exists())
-        w = np.asarray(self.weights, np.float32)
-        if self.layout.targets is None:
-            pre, post = np.nonzero(ex)
-        else:
-            pre, slot = np.nonzero(ex)
-            post = np.asarray(self.layout.targets)[pre, slot]
-            w = w[pre, slot]
-            m = sparse.csr_matrix((w, (pre, post)), shape=(self.n_neurons,) * 2)
-            m.sort_indices()
-            return m
-        m = sparse.csr_matrix((w[pre, post], (pre, post)), shape=(self.n_neurons,) * 2)
+        pre, slot = np.nonzero(np.asarray(self.exists()))
+        w = np.asarray(self.weights, np.float32)[pre, slot]
+        post = slot if self.layout.targets is None else np.asarray(self.layout.targets)[pre, slot]
+        m = sparse.csr_matrix((w, (pre, post)), shape=(self.n_neurons,) * 2)
         m.sort_indices()
         return m
 
