@@ -85,10 +85,13 @@ class StepOutput(eqx.Module):
         arrivals: per projection, the presynaptic spikes that arrived at its synapses in
             this step (after its delay).
         spikes: by population name, the spikes emitted in this step.
+        v_before_reset: (N,) V (mV) of all neurons at the end of the step before any
+            reset, when the step was asked for it (`before_reset=True`); else None.
     """
 
     arrivals: tuple[Float[Array, " n_pre"], ...]
     spikes: dict[str, Float[Array, " n"]]
+    v_before_reset: Float[Array, " N"] | None = None
 
 
 class Network(eqx.Module):
@@ -381,10 +384,12 @@ def step_prepared(
     data: Mapping[str, Array],
     key: PRNGKeyArray,
     weights: Sequence[Array] | None = None,
+    before_reset: bool = False,
 ) -> tuple[NetworkState, StepOutput]:
     """One step of a prepared network (see `network_step`); `weights` replaces the
     projections' weights (one array per projection, e.g. the plastic weights of this
-    step)."""
+    step); `before_reset` also returns V before the reset (`StepOutput.v_before_reset`,
+    from each model's `step_before_reset`)."""
     network, dt_ms = prepared.network, prepared.dt_ms
     projections = network.projections
     dtype = state.spikes.dtype
@@ -456,14 +461,18 @@ def step_prepared(
         )
         effects[inp.target].append(effect)
     # 4. neuron models, one call per block
-    blocks, spikes, emitted = [], [], {}
+    blocks, spikes, emitted, v_before = [], [], {}, []
     for group, neuron, block in zip(network.groups, prepared.neurons, state.neurons, strict=True):
         pops = [network.populations[i] for i in group]
         parts = [
             sum(effects[p.name][1:], effects[p.name][0]) if effects[p.name] else None for p in pops
         ]
         inp = _concat_inputs(parts, [p.n for p in pops], dtype)
-        block, s = neuron.step(block, inp, dt_ms=dt_ms)
+        if before_reset:
+            block, s, v = neuron.step_before_reset(block, inp, dt_ms=dt_ms)
+            v_before.append(v.astype(dtype))
+        else:
+            block, s = neuron.step(block, inp, dt_ms=dt_ms)
         blocks.append(block)
         spikes.append(s)
         start = 0
@@ -480,7 +489,10 @@ def step_prepared(
         t=state.t + 1,
         plasticity=state.plasticity,
     )
-    return new_state, StepOutput(tuple(arrivals), emitted)
+    v_all_before = None
+    if before_reset:
+        v_all_before = v_before[0] if len(v_before) == 1 else jnp.concatenate(v_before)
+    return new_state, StepOutput(tuple(arrivals), emitted, v_all_before)
 
 
 def network_step(

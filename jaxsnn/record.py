@@ -145,7 +145,13 @@ class Record(eqx.Module):
             every=1). Spikes keep the state's float dtype so gradients flow through them.
         voltages: population names (all neurons; True for all populations) or a mapping
             name -> neuron indices within that population; V (mV) at the end of each
-            window, shape (n_steps/every, k).
+            window, shape (n_steps/every, k): after the reset of a neuron that spiked in
+            the window's last step (as Brian2's and NEST's monitors record), unless
+            `voltages_before_reset`.
+        voltages_before_reset: record V before the reset of the window's last step, so a
+            neuron that spiked shows its threshold crossing (V above threshold) where it
+            would otherwise show v_reset; with every=1 every spike's crossing is in the
+            trace. Needs each recorded model's `step_before_reset`.
         rates: population names (or True for all); population-mean rate (Hz) over each
             window, shape (n_steps/every,).
         counts: population names (or True for all); total spike count of each neuron over
@@ -174,9 +180,19 @@ class Record(eqx.Module):
     events: tuple[str, ...] | bool = eqx.field(default=False, static=True, converter=_names)
     event_capacity: int | None = eqx.field(default=None, static=True)
     event_rate_hz: float = eqx.field(default=100.0, static=True)
+    voltages_before_reset: bool = eqx.field(default=False, static=True)
 
     def __check_init__(self):
         check_int("Record.every", self.every, minimum=1)
+        if not isinstance(self.voltages_before_reset, bool):
+            raise ValueError(
+                "Record.voltages_before_reset must be True or False, got "
+                f"{self.voltages_before_reset!r}"
+            )
+        if self.voltages_before_reset and not self.voltages:
+            raise ValueError(
+                "Record.voltages_before_reset=True needs Record.voltages (which populations)"
+            )
         if self.event_capacity is not None:
             check_int("Record.event_capacity", self.event_capacity, minimum=1)
         if not (isinstance(self.event_rate_hz, int | float) and self.event_rate_hz > 0):
@@ -228,6 +244,7 @@ class Record(eqx.Module):
             expand("events", self.events),
             self.event_capacity,
             self.event_rate_hz,
+            self.voltages_before_reset,
         )
 
     @property

@@ -344,13 +344,17 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
         for n in record.events
     }  # fmt: skip
 
+    before_reset = record.voltages_before_reset
+
     def one_step(carry, data_t):
-        state, current, summed, counts, events = carry
+        state, current, summed, counts, events, v_seen = carry
         weights = list(weights0)
         for i, w in zip(plastic, current, strict=True):
             weights[i] = w
         step = state.t - t_start
-        state, out = step_prepared(prepared, state, fixed | data_t, key, weights)
+        state, out = step_prepared(prepared, state, fixed | data_t, key, weights, before_reset)
+        # V as the recording shows it: before the reset when asked, else the state's
+        v_seen = out.v_before_reset if before_reset else ()
         if plasticity is not None:
             seen = current if plasticity.mode == "online" else start
             dws, traces = plasticity.learn(
@@ -362,7 +366,7 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
             summed = tuple(t + d for t, d in zip(summed, dws, strict=True))
             state = eqx.tree_at(lambda s: s.plasticity, state, traces)
         events = {n: e.append(step, state.spikes[slices[n]]) for n, e in events.items()}
-        return (state, current, summed, counts + state.spikes, events), None
+        return (state, current, summed, counts + state.spikes, events, v_seen), None
 
     if checkpoint:
         one_step = jax.checkpoint(one_step)
@@ -373,20 +377,21 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
         progress_lib.tick, progress_lib.new_token(), n_steps=n_steps, dt_ms=dt_ms
     )
 
+    v_none = state.v if before_reset else ()
+
+    def voltages(state, v_seen, name, idx):
+        v = v_seen[slices[name]] if before_reset else network.neuron_state(state, name).v
+        return v if idx is None else v[jnp.asarray(idx)]
+
     def one_window(carry, data_w):
         state, current, summed, totals, events = carry
         zero = jnp.zeros_like(state.spikes)
-        (state, current, summed, counts, events), _ = jax.lax.scan(
-            one_step, (state, current, summed, zero, events), data_w, length=every
+        (state, current, summed, counts, events, v_seen), _ = jax.lax.scan(
+            one_step, (state, current, summed, zero, events, v_none), data_w, length=every
         )
         out = {
             "spikes": {n: counts[slices[n]] for n in record.spikes},
-            "v": {
-                n: network.neuron_state(state, n).v
-                if idx is None
-                else network.neuron_state(state, n).v[jnp.asarray(idx)]
-                for n, idx in record.voltages
-            },
+            "v": {n: voltages(state, v_seen, n, idx) for n, idx in record.voltages},
             "rates_hz": {
                 n: jnp.mean(counts[slices[n]]) * (1000.0 / (every * dt_ms)) for n in record.rates
             },
@@ -406,9 +411,9 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
         carry, rec = jax.lax.scan(one_window, carry, xs, length=windows)
     if tail:
         state, current, summed, totals, events = carry
-        (state, current, summed, counts, events), _ = jax.lax.scan(
-            one_step, (state, current, summed, jnp.zeros_like(totals), events), xs_tail,
-            length=tail,
+        (state, current, summed, counts, events, _), _ = jax.lax.scan(
+            one_step, (state, current, summed, jnp.zeros_like(totals), events, v_none),
+            xs_tail, length=tail,
         )  # fmt: skip
         carry = (state, current, summed, totals + counts, events)
     state, _, summed, totals, events = carry

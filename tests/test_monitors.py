@@ -227,3 +227,70 @@ def test_python_numbers_as_input_data_do_not_recompile():
         _, rec = snn.simulate(net, state, 50, dt_ms=DT, inputs={"drive": 2.5}, record=record)
     assert seconds[0] == 0.0
     assert float(rec.v["P"][-1, 0]) > 2.5 * (1 - np.exp(-0.5)) - 1e-3  # the new value is used
+
+
+def _lif_trace_numpy(v0, current_mv, n_steps, *, tau_ms, v_th, v_reset, dt_ms):
+    """Membrane of one LIF under a constant current, in float64: V before and after the
+    reset of each step (the exact update of `jaxsnn.neurons.lif`, no refractoriness)."""
+    decay = np.exp(-dt_ms / tau_ms)
+    v, before, after = v0, [], []
+    for _ in range(n_steps):
+        v = current_mv + (v - current_mv) * decay
+        before.append(v)
+        v = v_reset if v > v_th else v
+        after.append(v)
+    return np.array(before), np.array(after)
+
+
+@pytest.mark.parametrize("neuron", ["LIF", "AdaptiveLIF"])
+def test_voltages_before_reset_show_the_threshold_crossing(neuron):
+    # beta_mv=0 makes the adaptive neuron a LIF, so both have the same closed-form trace
+    kwargs = dict(tau_mem_ms=10.0, v_th_mv=1.0, v_reset_mv=0.0)
+    model = snn.LIF(**kwargs) if neuron == "LIF" else snn.AdaptiveLIF(beta_mv=0.0, **kwargs)
+    net = snn.Network([snn.Population("E", 3, model)], [], [snn.CurrentInput("I", "E", 3)])
+    current = jnp.asarray([1.5, 2.0, 0.5])  # mV: two neurons fire, one stays below threshold
+    runs = {
+        flag: snn.simulate(
+            net, snn.init_state(net), 400, dt_ms=DT, inputs={"I": current},
+            record=snn.Record(voltages="E", spikes="E", voltages_before_reset=flag),
+        )[1]
+        for flag in (False, True)
+    }  # fmt: skip
+    spikes = np.asarray(runs[True].spikes["E"])
+    np.testing.assert_array_equal(spikes, runs[False].spikes["E"])
+    assert spikes[:, 0].sum() >= 3 and spikes[:, 1].sum() >= 3 and spikes[:, 2].sum() == 0
+    for i, c in enumerate(np.asarray(current)):
+        before, after = _lif_trace_numpy(0.0, float(c), 400, dt_ms=DT, tau_ms=10.0, v_th=1.0,
+                                         v_reset=0.0)  # fmt: skip
+        # float32 against float64 over 400 steps: differences of a few ulp of 1 mV
+        np.testing.assert_allclose(runs[True].v["E"][:, i], before, atol=1e-5)
+        np.testing.assert_allclose(runs[False].v["E"][:, i], after, atol=1e-5)
+    fired = spikes > 0
+    assert np.all(np.asarray(runs[True].v["E"])[fired] > 1.0)  # above threshold when spiking
+    assert np.all(np.asarray(runs[False].v["E"])[fired] == 0.0)  # at v_reset otherwise
+
+
+def test_voltages_before_reset_at_the_end_of_windows_and_in_a_network():
+    # every=10 samples the last step of each window; E and I (two models) together
+    record = snn.Record(voltages=True, voltages_before_reset=True)
+    _, fine = run(record)
+    _, coarse = run(snn.Record(voltages=True, voltages_before_reset=True, every=10))
+    for name in ("E", "I"):
+        np.testing.assert_array_equal(coarse.v[name], fine.v[name][9::10])
+    _, spikes = run(snn.Record(spikes=True))
+    fired = np.asarray(spikes.spikes["E"]) > 0
+    assert fired.sum() > 0
+    assert np.all(np.asarray(fine.v["E"])[fired] > 1.0)
+
+
+def test_voltages_before_reset_need_the_models_step_before_reset():
+    class Silent(snn.LIF):
+        def step_before_reset(self, state, inp, *, dt_ms):  # a model that does not say
+            return snn.neurons.AbstractNeuron.step_before_reset(self, state, inp, dt_ms=dt_ms)
+
+    net = snn.Network([snn.Population("E", 2, Silent())], [], [])
+    with pytest.raises(NotImplementedError, match="step_before_reset"):
+        snn.simulate(net, snn.init_state(net), 5, dt_ms=DT,
+                     record=snn.Record(voltages="E", voltages_before_reset=True))  # fmt: skip
+    with pytest.raises(ValueError, match="needs Record.voltages"):
+        snn.Record(voltages_before_reset=True)

@@ -8,7 +8,9 @@ default, arrays to vmap or train). It owns
 - one step: `step(state, inp, dt_ms=...) -> (state, spikes)`, given the `NeuronInput`
   summed over everything that reaches the neurons in this step; spikes are 0/1 in the
   dtype of `v` and carry surrogate derivatives (`jaxsnn.spike`);
-- its time constants (`time_constants_ms`), for the dt check of `simulate`.
+- its time constants (`time_constants_ms`), for the dt check of `simulate`;
+- optionally `step_before_reset`, the same step also returning V before the reset, which
+  `Record(voltages_before_reset=True)` records so that traces show threshold crossings.
 
 The engine never looks inside a model: a new model is a subclass in the user's own file
 (README, "Write your own neuron model").
@@ -50,6 +52,22 @@ class AbstractNeuron(eqx.Module):
     def time_constants_ms(self) -> tuple:
         """The model's time constants in ms (`simulate` requires dt <= a tenth of each)."""
         return ()
+
+    def step_before_reset(
+        self, state: AbstractNeuronState, inp: NeuronInput, *, dt_ms: float
+    ) -> tuple[AbstractNeuronState, Float[Array, " n"], Float[Array, " n"]]:
+        """`step`, also returning V (mV) at the end of the step before any reset: a neuron
+        that spiked shows its threshold crossing there, not its reset value.
+
+        Only a model knows where its reset happens, so there is no generic fallback: a
+        model that resets overrides this (the LIF models and `AdEx` do), one without a
+        reset returns `state.v` of the new state.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not say what V is before its reset: override "
+            "`step_before_reset` to record voltages before the reset "
+            "(Record(voltages_before_reset=True))"
+        )
 
 
 def merge_neurons(neurons: Sequence[AbstractNeuron], sizes: Sequence[int]) -> AbstractNeuron:

@@ -143,6 +143,9 @@ class AdEx(AbstractNeuron):
         return AdExState(v, jnp.zeros((n,), dtype), jnp.zeros((n,), jnp.int32))
 
     def step(self, state, inp, *, dt_ms):
+        return self.step_before_reset(state, inp, dt_ms=dt_ms)[:2]
+
+    def step_before_reset(self, state, inp, *, dt_ms):
         v, w, refractory = state.v, state.w, state.refractory
         spike_current = self.delta_t_mv * jnp.exp((v - self.v_t_mv) / self.delta_t_mv)
         dv = -(v - self.v_rest_mv) + spike_current - w
@@ -169,4 +172,4 @@ class AdEx(AbstractNeuron):
             (w_new + self.b_mv * s).astype(w.dtype),
             count_down(refractory, s, refractory_steps(self.t_ref_ms, dt_ms)),
         )
-        return state, s
+        return state, s, v_new

@@ -53,3 +53,7 @@ class LeakyIntegrator(AbstractNeuron):
             state.v, inp, tau_mem_ms=self.tau_mem_ms, v_rest_mv=self.v_rest_mv, dt_ms=dt_ms
         )
         return LeakyIntegratorState(v), jnp.zeros_like(v)
+
+    def step_before_reset(self, state, inp, *, dt_ms):
+        new, s = self.step(state, inp, dt_ms=dt_ms)
+        return new, s, new.v  # no reset: V before it is V

@@ -149,8 +149,9 @@ class AbstractLIF(AbstractNeuron):
 
     def _fire(
         self, state: LIFState, inp: NeuronInput, threshold_mv, dt_ms: float
-    ) -> tuple[LIFState, Float[Array, " n"]]:
-        """Integrate, spike against `threshold_mv`, reset and count refractoriness."""
+    ) -> tuple[LIFState, Float[Array, " n"], Float[Array, " n"]]:
+        """Integrate, spike against `threshold_mv`, reset and count refractoriness; also
+        returns V before the reset."""
         v, refractory = state.v, state.refractory
         v_int = integrate_exact(
             v, inp, tau_mem_ms=self.tau_mem_ms, v_rest_mv=self.v_rest_mv, dt_ms=dt_ms
@@ -162,7 +163,7 @@ class AbstractLIF(AbstractNeuron):
         s_reset = jax.lax.stop_gradient(s) if self.detach_reset else s
         v_out = self.reset(v_new, s, s_reset, v_th_mv=self.v_th_mv, v_reset_mv=self.v_reset_mv)
         refractory_out = count_down(refractory, s, self.refractory_steps(dt_ms))
-        return LIFState(v_out.astype(v.dtype), refractory_out), s
+        return LIFState(v_out.astype(v.dtype), refractory_out), s, v_new
 
 
 class LIF(AbstractLIF):
@@ -173,6 +174,9 @@ class LIF(AbstractLIF):
         return self._lif_state(n, dtype)
 
     def step(self, state, inp, *, dt_ms):
+        return self._fire(state, inp, self.v_th_mv, dt_ms)[:2]
+
+    def step_before_reset(self, state, inp, *, dt_ms):
         return self._fire(state, inp, self.v_th_mv, dt_ms)
 
 
@@ -227,8 +231,11 @@ class AdaptiveLIF(AbstractLIF):
         return AdaptiveLIFState(lif.v, lif.refractory, jnp.zeros((n,), dtype))
 
     def step(self, state, inp, *, dt_ms):
+        return self.step_before_reset(state, inp, dt_ms=dt_ms)[:2]
+
+    def step_before_reset(self, state, inp, *, dt_ms):
         a = (state.a * exp_decay(dt_ms / self.tau_adapt_ms)).astype(state.a.dtype)
-        lif, s = self._fire(
+        lif, s, v_before = self._fire(
             LIFState(state.v, state.refractory), inp, self.v_th_mv + self.beta_mv * a, dt_ms
         )
-        return AdaptiveLIFState(lif.v, lif.refractory, a + s), s
+        return AdaptiveLIFState(lif.v, lif.refractory, a + s), s, v_before
