@@ -178,6 +178,7 @@ def simulate(
     allow_large_dt: bool = False,
     progress: bool = False,
     report: bool | Callable[[RunReport], object] = False,
+    chunk_steps: int | None = None,
 ) -> tuple[NetworkState, Recording]:
     """Simulate `n_steps` steps of `dt_ms` as one JIT-compiled `lax.scan`.
 
@@ -209,6 +210,15 @@ def simulate(
         report: print a `jaxsnn.progress.RunReport` (compile time, run time, real-time
             factor) on stderr when the run ends, or pass a function to receive it. Needs
             concrete arrays (not inside `jit`/`vmap`).
+        chunk_steps: run the steps in chunks of this many steps (a multiple of
+            `Record.every`), each continuing from the state the last left, so runs of
+            any length reuse the same compiled programs: the chunk's, and for a remainder
+            one program per power of two below the chunk (at most log2(chunk_steps /
+            every) more, each compiled once). The spikes are those of one run (same keys,
+            same order of operations). Use it when the length changes from call to call;
+            one length is fastest as one scan (None, the default). Not with `plasticity`
+            (its weights change within a run). Each chunk has its own progress bar and,
+            with an explicit `Record.event_capacity`, its own event capacity.
 
     Returns:
         `(final_state, recording)`: the state after the run and a `Recording`.
@@ -225,12 +235,25 @@ def simulate(
     check_simulation(
         network, state, n_steps, dt_ms, key, inputs, record, plasticity, allow_large_dt
     )
+    lengths = _chunk_lengths(n_steps, chunk_steps, record.every, plasticity)
     key = jr.key(0) if key is None else key
     record = record.resolve(network)
-    run = lambda: _run(
-        network, state, inputs, key, n_steps, float(dt_ms), record, plasticity, checkpoint,
+    run_part = lambda state, inputs, n: _run(
+        network, state, inputs, key, n, float(dt_ms), record, plasticity, checkpoint,
         bool(progress),
     )  # fmt: skip
+
+    def run():
+        if len(lengths) == 1:
+            return run_part(state, inputs, n_steps)
+        current, recordings, start = state, [], 0
+        for n in lengths:  # a loop over chunks (a few), never over steps
+            part = {k: x[start : start + n] if x.ndim == 2 else x for k, x in inputs.items()}
+            current, recording = run_part(current, part, n)
+            recordings.append(recording)
+            start += n
+        return current, concat_recordings(recordings)
+
     if not report:
         state, recording = run()
     else:
@@ -247,6 +270,28 @@ def simulate(
         )
     _warn_overflow(recording)
     return state, recording
+
+
+def _chunk_lengths(
+    n_steps: int, chunk_steps: int | None, every: int, plasticity: Plasticity | None
+) -> list[int]:
+    """The lengths of the chunks `simulate` runs: whole chunks, then the remainder as
+    powers of two times `every`, largest first (so any length needs only those
+    programs)."""
+    if chunk_steps is None:
+        return [n_steps]
+    check_int("chunk_steps", chunk_steps, minimum=1)
+    if chunk_steps % every:
+        raise ValueError(f"chunk_steps={chunk_steps} must be a multiple of Record.every={every}")
+    if plasticity is not None:
+        raise ValueError(
+            "chunk_steps does not combine with plasticity: the plastic weights change "
+            "within the run, and each chunk would start again from the network's weights"
+        )
+    whole, rest = divmod(n_steps, chunk_steps)
+    windows = rest // every
+    powers = [every << b for b in reversed(range(windows.bit_length())) if windows >> b & 1]
+    return [chunk_steps] * whole + powers
 
 
 def _warn_overflow(recording: Recording) -> None:

@@ -294,3 +294,71 @@ def test_voltages_before_reset_need_the_models_step_before_reset():
                      record=snn.Record(voltages="E", voltages_before_reset=True))  # fmt: skip
     with pytest.raises(ValueError, match="needs Record.voltages"):
         snn.Record(voltages_before_reset=True)
+
+
+def test_chunks_give_the_spikes_of_one_run_and_reuse_their_programs(monkeypatch):
+    import jaxsnn.simulation as simulation
+
+    traced = []
+    checked = simulation._checked_values
+    # `_checked_values` runs once per trace of the simulation program: a count of compiles
+    monkeypatch.setattr(
+        simulation, "_checked_values", lambda *a: (traced.append(1), checked(*a))[1]
+    )
+    record = snn.Record(spikes=True, voltages={"E": [0, 1]}, counts=True, events=True, every=10)
+    for n_steps in (600, 1000, 1240):  # 400 + 160 + 40, 2·400 + 160 + 40, 3·400 + 40
+        before = len(traced)
+        state, chunked = run(record, n_steps=n_steps, chunk_steps=400)
+        assert n_steps == 600 or len(traced) == before  # no new program after the first
+        whole_state, whole = run(record, n_steps=n_steps)
+        for name in ("E", "I"):
+            np.testing.assert_array_equal(chunked.spikes[name], whole.spikes[name])
+            np.testing.assert_array_equal(chunked.counts[name], whole.counts[name])
+            np.testing.assert_array_equal(
+                chunked.events[name].to_dense(), whole.events[name].to_dense()
+            )
+        # the same operations in the same order: equal to the last bit on one machine
+        np.testing.assert_array_equal(chunked.v["E"], whole.v["E"])
+        np.testing.assert_array_equal(state.v, whole_state.v)
+    assert len(traced) == 3 + 3  # the chunk, 160 and 40 steps; and the three whole runs
+
+
+def test_chunks_under_vmap_and_with_time_series_inputs():
+    net = snn.Network(
+        [snn.Population("P", 4, snn.LIF(tau_mem_ms=10.0, v_th_mv=1.0))],
+        [],
+        [snn.CurrentInput("drive", "P", 4)],
+    )
+    currents = jr.uniform(jr.key(2), (3, 250, 4), maxval=3.0)  # trials, time, neurons
+    record = snn.Record(voltages=True, spikes=True)
+
+    def one(current, chunk_steps):
+        return snn.simulate(net, snn.init_state(net), 250, dt_ms=DT, inputs={"drive": current},
+                            record=record, chunk_steps=chunk_steps)[1]  # fmt: skip
+
+    chunked = jax.vmap(lambda c: one(c, 100))(currents)
+    whole = jax.vmap(lambda c: one(c, None))(currents)
+    np.testing.assert_array_equal(chunked.spikes["P"], whole.spikes["P"])
+    np.testing.assert_allclose(chunked.v["P"], whole.v["P"], atol=1e-6)
+    assert float(whole.spikes["P"].sum()) > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(chunk_steps=0), "chunk_steps"),
+        (dict(chunk_steps=15), "multiple of Record.every"),
+        (dict(chunk_steps=2.5), "chunk_steps"),
+    ],
+)
+def test_bad_chunks_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run(snn.Record(spikes=True, every=10), n_steps=100, **kwargs)
+
+
+def test_chunks_refuse_plasticity():
+    from jaxsnn.plasticity import STDP, Plasticity
+
+    plasticity = Plasticity({("in", "E"): STDP(a_plus=0.01, a_minus=0.012, w_max=1.0)})
+    with pytest.raises(ValueError, match="chunk_steps does not combine with plasticity"):
+        run(snn.Record(), n_steps=100, chunk_steps=50, plasticity=plasticity)
