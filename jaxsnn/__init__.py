@@ -66,7 +66,16 @@ from .record import Probe, Record, Recording
 from .saves import load, save
 from .simulation import concat_recordings, run_in_windows, simulate
 from .streaming import StreamReport, WindowResult, run_stream, stream
-from .surrogate import AbstractSurrogate, ArcTan, Boxcar, FastSigmoid, Sigmoid, Triangle, spike
+from .surrogate import (
+    AbstractSurrogate,
+    ArcTan,
+    Boxcar,
+    FastSigmoid,
+    Sigmoid,
+    Triangle,
+    TrueGradient,
+    spike,
+)
 from .synapses import (
     NMDA,
     AbstractOutput,
@@ -169,6 +178,7 @@ __all__ = [
     "StepOutput",
     "StreamReport",
     "Triangle",
+    "TrueGradient",
     "TruncatedPoissonCounts",
     "Uniform",
     "WhiteNoise",

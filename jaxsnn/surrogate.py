@@ -131,6 +131,19 @@ class Sigmoid(AbstractSurrogate):
         return self.slope * jax.nn.sigmoid(z) * jax.nn.sigmoid(-z)
 
 
+class TrueGradient(AbstractSurrogate):
+    """No surrogate: the Heaviside's own derivative, `g(x) = 0` (a Dirac delta at 0, which
+    a floating-point `x` never hits).
+
+    Nothing upstream of a spike learns with it; it is the control of SpyTorch's first
+    tutorial, in which the true gradient leaves a network at chance where a surrogate
+    trains it (tests/test_surrogate_training.py).
+    """
+
+    def derivative(self, x):
+        return jnp.zeros_like(x)
+
+
 @jax.custom_jvp
 def spike(x: Float[ArrayLike, "*shape"], surrogate: AbstractSurrogate) -> Float[Array, "*shape"]:
     """Heaviside spike `x > 0` with a surrogate derivative.

@@ -28,6 +28,7 @@ CASES = [
     (snn.Boxcar(width=2.0), lambda x: np.where(np.abs(x) < 1.0, 0.5, 0.0)),
     (snn.Sigmoid(), lambda x: 5.0 * _sig(5.0 * x) * _sig(-5.0 * x)),
     (snn.Sigmoid(slope=10.0), lambda x: 10.0 * _sig(10.0 * x) * _sig(-10.0 * x)),
+    (snn.TrueGradient(), lambda x: np.zeros_like(x)),
 ]
 IDS = [f"{type(s).__name__}-{i}" for i, (s, _) in enumerate(CASES)]
 
