@@ -93,7 +93,7 @@ __version__ = "0.1.0"
 
 _APPLICATIONS = ("decision", "models", "hybrid")
 # Tools around the core that not every run needs (plot loads matplotlib on first use).
-_TOOLS = ("analysis", "plot", "psychophysics", "theory")
+_TOOLS = ("analysis", "datasets", "plot", "psychophysics", "theory")
 
 
 def __getattr__(name: str) -> Any:
