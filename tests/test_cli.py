@@ -2,6 +2,7 @@
 learning switch, bad flags (exit status 2), and the `demo` subcommand."""
 
 import json
+import re
 
 import pytest
 
@@ -24,9 +25,23 @@ def test_decide_json_summary_and_files(tmp_path, capsys):
         "confusion_matrix",
         "n_trials",
         "train_seconds",
+        "train_compile_seconds",
+        "train_run_seconds",
+        "eval_seconds",
+        "eval_compile_seconds",
+        "eval_run_seconds",
         "eval_trials_per_second",
     ]:
         assert key in summary
+    # the first decide run of these sizes compiles; compile and run add up to the total
+    assert summary["train_compile_seconds"] > 0.0 and summary["eval_compile_seconds"] > 0.0
+    assert summary["train_run_seconds"] > 0.0 and summary["eval_run_seconds"] > 0.0
+    for part in ("train", "eval"):
+        total = summary[f"{part}_compile_seconds"] + summary[f"{part}_run_seconds"]
+        assert summary[f"{part}_seconds"] == pytest.approx(total, rel=1e-12)
+    assert summary["eval_trials_per_second"] == pytest.approx(40 / summary["eval_run_seconds"])
+    assert summary["train_seconds"] + summary["eval_seconds"] <= summary["wall_seconds"]
+    assert re.search(r"accuracy before training: \S+  \[compile \S+ s, run", captured.err)
     assert summary["task"] == "rate" and summary["n_trials"] == 20
     assert sum(map(sum, summary["confusion_matrix"])) == 20
     assert 0.0 <= summary["accuracy_after"] <= 1.0
@@ -46,6 +61,15 @@ def test_decide_json_summary_and_files(tmp_path, capsys):
     assert code == 0 and captured.err == ""
     assert "accuracy after training" in captured.out and "true 1" in captured.out
     assert "trials/s" in captured.out and "wall time" in captured.out
+    number = r"\d+\.\d\d"
+    assert re.search(
+        rf"training +2 steps x 2 trials: compile {number} s, run {number} s \(\S+ s/step\)",
+        captured.out,
+    )
+    assert re.search(
+        rf"evaluation +2 x 20 trials of 2 ms: compile {number} s, run {number} s, \d+ trials/s",
+        captured.out,
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,6 +102,7 @@ def test_decide_with_hebbian_learning_runs(tmp_path, capsys):
     assert cli.main([*argv, "--batch-size", "2", "--out", str(tmp_path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["learning"] == "hebbian" and summary["train_steps"] == 1
+    assert summary["train_compile_seconds"] > 0.0 and summary["train_run_seconds"] > 0.0
 
 
 def test_demo_is_still_a_subcommand():

@@ -1,5 +1,8 @@
 """Gradient training of the decision model: gradients against finite differences,
-vmap/grad commutation, checkpointing, no retracing, constraints kept by training."""
+vmap/grad commutation, checkpointing, no retracing, constraints kept by training, compile
+time reported apart from run time."""
+
+import time
 
 import equinox as eqx
 import jax
@@ -11,7 +14,7 @@ import pytest
 
 from jaxsnn import LIF, Triangle
 from jaxsnn.decision import RatePattern, bce_loss, build_decision_model, train, trainable_filter
-from jaxsnn.decision.train import train_step_impl
+from jaxsnn.decision.train import run_steps, train_step_impl
 
 TINY = dict(n_exc=16, n_inh=4, n_out=4, n_in=4, window_ms=2.0)
 
@@ -158,3 +161,44 @@ def test_trainable_groups_select_projections():
 def test_train_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         train(_tiny(), RatePattern(), jr.key(0), **kwargs)
+
+
+# Timing tolerance: what runs outside a function's own clock (argument checks, building
+# the result) takes about a millisecond; 0.1 s is slack for a loaded 2-core machine.
+OUTSIDE_CLOCK_S = 0.1
+
+
+def test_train_reports_compile_apart_from_run_and_compiles_once():
+    # sizes no other test uses, so the first call compiles whatever ran before it
+    model = build_decision_model(jr.key(11), n_exc=19, n_inh=5, n_out=3, n_in=5, window_ms=1.7)
+    calls = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        result = train(model, RatePattern(), jr.key(12), steps=2, batch_size=2)
+        calls.append((time.perf_counter() - t0, result))
+    (_, first), (_, second) = calls
+    assert first.compile_seconds > 0.1  # tracing and compiling the training step
+    # the same program (one default optimiser object per learning rate, so the static
+    # arguments match): a compiled-program cache hit fires no compile event at all
+    assert second.compile_seconds <= 0.01 * first.compile_seconds
+    for wall, result in calls:
+        assert result.seconds > 0.0
+        spent = result.compile_seconds + result.seconds
+        assert spent <= wall and wall - spent < OUTSIDE_CLOCK_S
+
+
+def test_run_steps_counts_each_recompile_as_compile_and_the_rest_as_run():
+    pause_s = 0.02
+    double = jax.jit(lambda x: 2.0 * x)
+
+    def step(i):
+        time.sleep(pause_s)  # run time that no compile event covers
+        x = double(jnp.ones(i + 1))  # a new shape on every step: a compile every step
+        return jnp.sum(x), jnp.mean(x)
+
+    t0 = time.perf_counter()
+    losses, _, seconds, compile_s = run_steps(step, 3)
+    wall = time.perf_counter() - t0
+    np.testing.assert_allclose(losses, [2.0, 4.0, 6.0])
+    assert compile_s > 0.0 and seconds >= 3 * pause_s
+    assert compile_s + seconds <= wall and wall - (compile_s + seconds) < OUTSIDE_CLOCK_S

@@ -8,6 +8,14 @@ steps=..., batch_size=..., callback=...)`. Both return a `TrainResult`.
 Output folder (`--out`, default ./jaxsnn-out): `raster.png` (one held-out trial of each
 class after training), `loss.png` (training curve) and `summary.json`, each written
 atomically.
+
+Times are reported as compile and run apart, compile measured by JAX's compile events
+(`jaxsnn.progress.compile_timer`), run as wall time less compile. With the persistent
+compile cache a hit still traces and lowers each program and loads it from disk, so a
+second run reports a small compile time rather than none. In `summary.json`,
+`train_seconds = train_compile_seconds + train_run_seconds` (the whole training) and
+`eval_seconds = eval_compile_seconds + eval_run_seconds` (both evaluations, before and
+after training); `eval_trials_per_second` is the trials of both over their run time.
 """
 
 from __future__ import annotations
@@ -164,6 +172,13 @@ def _fmt_cm(cm: list[list[int]]) -> list[str]:
     ]
 
 
+def _fmt_times(result: dict) -> str:
+    return (
+        f"compile {result['compile_seconds']:.2f} s, run {result['seconds']:.2f} s, "
+        f"{result['trials_per_second']:.0f} trials/s"
+    )
+
+
 def run_decide(args: argparse.Namespace) -> int:
     """Run `jaxsnn decide` with parsed arguments; returns the exit status."""
     wall0 = time.perf_counter()
@@ -237,7 +252,7 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
     log(f"evaluating the untrained network on {args.trials} held-out trials ...")
     bars = show_progress(args)
     before = evaluate(model, task, key_data, n_trials=args.trials, progress=bars)
-    log(f"  accuracy before training: {before['accuracy']:.3f}")
+    log(f"  accuracy before training: {before['accuracy']:.3f}  [{_fmt_times(before)}]")
 
     log_every = max(1, steps // 10)
 
@@ -280,6 +295,7 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
             callback=progress,
             progress=bars,
         )
+    log(f"  training done  [compile {result.compile_seconds:.2f} s, run {result.seconds:.2f} s]")
     trained = result.model
     leaves = [np.asarray(x) for x in jax.tree.leaves(eqx.filter(trained, eqx.is_inexact_array))]
     if not all(np.all(np.isfinite(x)) for x in leaves):
@@ -290,6 +306,10 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
         return 1
     log(f"evaluating the trained network on {args.trials} held-out trials ...")
     after = evaluate(trained, task, key_data, n_trials=args.trials, progress=bars)
+    log(f"  accuracy after training: {after['accuracy']:.3f}  [{_fmt_times(after)}]")
+    eval_compile = before["compile_seconds"] + after["compile_seconds"]
+    eval_run = before["seconds"] + after["seconds"]
+    eval_rate = 2 * args.trials / eval_run
 
     rates, labels = task.split(key_data, "test", 64, model.n_in, model.dtype)
     labels_np = np.asarray(labels)
@@ -338,10 +358,13 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
         "trainable": list(args.trainable) if args.learning == "gradient" else None,
         "learning_rate": args.lr if args.learning == "gradient" else None,
         "final_loss": float(np.asarray(result.losses)[-1]),
-        "train_seconds": result.seconds,
+        "train_seconds": result.compile_seconds + result.seconds,
         "train_compile_seconds": result.compile_seconds,
-        "eval_seconds": after["seconds"],
-        "eval_trials_per_second": after["trials_per_second"],
+        "train_run_seconds": result.seconds,
+        "eval_seconds": eval_compile + eval_run,
+        "eval_compile_seconds": eval_compile,
+        "eval_run_seconds": eval_run,
+        "eval_trials_per_second": eval_rate,
         "wall_seconds": wall,
         "model": {
             "n_neurons": n_neurons,
@@ -376,10 +399,11 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
         *_fmt_cm(after["confusion_matrix"]),
         f"  mean output rate (Hz)     class 0: {after['mean_rate_hz']['0']:.1f}   "
         f"class 1: {after['mean_rate_hz']['1']:.1f}   (threshold {model.threshold_hz:g} Hz)",
-        f"  training                  {steps} steps x {args.batch_size} trials in "
-        f"{result.seconds:.1f} s (first step incl. compile {result.compile_seconds:.1f} s)",
-        f"  evaluation                {after['trials_per_second']:.0f} trials/s "
-        f"({after['seconds']:.2f} s for {args.trials} trials of {model.window_ms:g} ms)",
+        f"  training                  {steps} steps x {args.batch_size} trials: "
+        f"compile {result.compile_seconds:.2f} s, run {result.seconds:.2f} s "
+        f"({result.seconds / steps:.3g} s/step)",
+        f"  evaluation                2 x {args.trials} trials of {model.window_ms:g} ms: "
+        f"compile {eval_compile:.2f} s, run {eval_run:.2f} s, {eval_rate:.0f} trials/s",
         f"  wall time                 {wall:.1f} s",
         f"  wrote {files['raster']}, {files['loss']}, {files['summary']}",
     ]
