@@ -129,3 +129,48 @@ def test_stream_decides_per_window_and_reports_latency(capsys):
     assert len(summary["latency_ms"]) == len(summary["answers"]) == 4
     assert summary["accuracy"] == 1.0  # 0.2 Hz vs ~30 Hz E rates: far from the 10 Hz threshold
     assert summary["fraction_met"] == sum(summary["met_budget"]) / 4
+
+
+def test_decide_resumes_from_its_training_checkpoint(tmp_path, capsys):
+    import jax
+    import numpy as np
+
+    from jaxsnn import saves
+
+    argv = ["decide", *TINY, "--batch-size", "2", "--trials", "20", "--seed", "5", "--json",
+            "--quiet", "--train-checkpoint-every", "1"]  # fmt: skip
+
+    def decide(steps, checkpoint):
+        out = tmp_path / f"out-{checkpoint}-{steps}"
+        code = cli.main([*argv, "--train-steps", str(steps), "--out", str(out),
+                         "--train-checkpoint", str(tmp_path / checkpoint)])  # fmt: skip
+        assert code == 0
+        return json.loads(capsys.readouterr().out)
+
+    whole = decide(4, "whole.ckpt")
+    decide(2, "cut.ckpt")  # stopped after 2 of the 4 steps, its checkpoint kept
+    resumed = decide(4, "cut.ckpt")  # the same command again continues from step 2
+    assert resumed["final_loss"] == whole["final_loss"]
+    assert resumed["accuracy_after"] == whole["accuracy_after"]
+    a, b = (saves.load(tmp_path / f) for f in ("whole.ckpt", "cut.ckpt"))
+    assert int(a.step) == int(b.step) == 4
+    for x, y in zip(jax.tree.leaves(a.model), jax.tree.leaves(b.model), strict=True):
+        np.testing.assert_array_equal(x, y)
+    # another seed does not continue that run
+    code = cli.main([*argv, "--seed", "6", "--train-steps", "4", "--out", str(tmp_path / "o"),
+                     "--train-checkpoint", str(tmp_path / "cut.ckpt")])  # fmt: skip
+    assert code != 0
+    assert "another key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--train-checkpoint", "."], "is not a file"),
+        (["--train-checkpoint", "no/such/folder/f"], "does not exist"),
+        (["--train-checkpoint", "f", "--learning", "hebbian"], "needs --learning gradient"),
+    ],
+)
+def test_bad_training_checkpoints_exit_2_before_any_work(flags, message, tmp_path, capsys):
+    assert cli.main(["decide", *flags, "--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err

@@ -12,7 +12,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxsnn import LIF, Triangle
+from jaxsnn import LIF, Triangle, saves
 from jaxsnn.decision import RatePattern, bce_loss, build_decision_model, train, trainable_filter
 from jaxsnn.decision.train import run_steps, train_step_impl
 
@@ -202,3 +202,69 @@ def test_run_steps_counts_each_recompile_as_compile_and_the_rest_as_run():
     np.testing.assert_allclose(losses, [2.0, 4.0, 6.0])
     assert compile_s > 0.0 and seconds >= 3 * pause_s
     assert compile_s + seconds <= wall and wall - (compile_s + seconds) < OUTSIDE_CLOCK_S
+
+
+class _Killed(Exception):
+    pass
+
+
+def _kill_after(n):
+    def callback(i, loss, accuracy):
+        if i + 1 == n:
+            raise _Killed  # as if the process died right after step n and its checkpoint
+
+    return callback
+
+
+def test_a_killed_run_resumed_from_its_checkpoint_ends_with_the_same_weights(tmp_path):
+    kwargs = dict(steps=5, batch_size=2, checkpoint_every=2)
+    whole = train(_tiny(), RatePattern(), jr.key(3), **kwargs)
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(_Killed):  # killed after step 3: the file holds step 2
+        train(_tiny(), RatePattern(), jr.key(3), checkpoint=path, callback=_kill_after(3),
+              **kwargs)  # fmt: skip
+    resumed = train(_tiny(), RatePattern(), jr.key(3), checkpoint=path, **kwargs)
+    for a, b in zip(jax.tree.leaves(eqx.filter(whole.model, eqx.is_array)),
+                    jax.tree.leaves(eqx.filter(resumed.model, eqx.is_array)), strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(whole.losses, resumed.losses)
+    assert resumed.losses.shape == (5,)
+    # the finished file holds the final state: a longer run continues from it
+    longer = train(_tiny(), RatePattern(), jr.key(3), checkpoint=path, **(kwargs | dict(steps=6)))
+    np.testing.assert_array_equal(longer.losses[:5], whole.losses)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(key=jr.key(4)), "another key"),
+        (dict(batch_size=3), "batch_size: 2 in the file, 3 now"),
+        (dict(learning_rate=1e-2), "learning_rate"),
+        (dict(model=_tiny(n_exc=20)), "shape"),
+        (dict(steps=1), "more than steps=1"),
+    ],
+)
+def test_a_checkpoint_of_another_run_is_refused(tmp_path, change, match):
+    path = tmp_path / "run.ckpt"
+    base = dict(model=_tiny(), key=jr.key(3), steps=2, batch_size=2)
+    train(base["model"], RatePattern(), base["key"], steps=2, batch_size=2, checkpoint=path)
+    args = base | change
+    with pytest.raises(ValueError, match=match):
+        train(args.pop("model"), RatePattern(), args.pop("key"), checkpoint=path, **args)
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "run.ckpt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a jaxsnn checkpoint"):
+        train(_tiny(), RatePattern(), jr.key(3), steps=2, batch_size=2, checkpoint=path)
+    train(
+        _tiny(), RatePattern(), jr.key(3), steps=2, batch_size=2, checkpoint=path.with_suffix(".ok")
+    )
+    damaged = path.with_suffix(".ok").read_bytes()
+    path.write_bytes(damaged[: len(damaged) // 2])  # cut short
+    with pytest.raises(ValueError, match="not a jaxsnn checkpoint|damaged"):
+        train(_tiny(), RatePattern(), jr.key(3), steps=2, batch_size=2, checkpoint=path)
+    saves.save(path, _tiny())  # a save, but of a model
+    with pytest.raises(ValueError, match="not a training checkpoint"):
+        train(_tiny(), RatePattern(), jr.key(3), steps=2, batch_size=2, checkpoint=path)

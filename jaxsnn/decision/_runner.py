@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -118,6 +119,22 @@ def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
         "--checkpoint", action="store_true", help="jax.checkpoint the step (less memory)"
     )
     parser.add_argument(
+        "--train-checkpoint",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="save the training (weights, optimiser state, step, key) to FILE every "
+        "--train-checkpoint-every steps; if FILE exists, continue from it (same arguments "
+        "give the same weights as an uninterrupted run)",
+    )
+    parser.add_argument(
+        "--train-checkpoint-every",
+        type=positive_int,
+        default=10,
+        metavar="K",
+        help="steps between training checkpoints (10)",
+    )
+    parser.add_argument(
         "--n-exc", type=positive_int, default=800, help="excitatory neurons incl. output (800)"
     )
     parser.add_argument("--n-inh", type=positive_int, default=200, help="inhibitory neurons (200)")
@@ -179,6 +196,23 @@ def _fmt_times(result: dict) -> str:
     )
 
 
+def _checkpoint_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with --train-checkpoint, found before any work (None if nothing)."""
+    path = args.train_checkpoint
+    if path is None:
+        return None
+    if args.learning != "gradient":
+        return "--train-checkpoint needs --learning gradient"
+    if path.exists() and not path.is_file():
+        return f"--train-checkpoint {path} exists and is not a file"
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return f"--train-checkpoint: folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--train-checkpoint: folder {folder} is not writable"
+    return None
+
+
 def run_decide(args: argparse.Namespace) -> int:
     """Run `jaxsnn decide` with parsed arguments; returns the exit status."""
     wall0 = time.perf_counter()
@@ -193,6 +227,10 @@ def run_decide(args: argparse.Namespace) -> int:
 
     from ..cli_outputs import OutputError, RunOutputs, interrupt_exits
 
+    problem = _checkpoint_problem(args)
+    if problem:
+        print(f"jaxsnn decide: error: {problem}", file=sys.stderr)
+        return 2
     try:  # before any work: a bad --out must not cost a minute of computing
         outputs = RunOutputs(args.out, "decide")
     except OutputError as err:
@@ -249,6 +287,19 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
         f"({args.n_exc} E incl. {args.n_out} output, {args.n_inh} I), "
         f"{model.n_steps} steps of {model.dt_ms} ms per trial"
     )
+    if args.train_checkpoint is not None:  # a checkpoint of another run fails here, not later
+        from .train import check_resumable
+
+        try:
+            done = check_resumable(
+                model, task, key_data, checkpoint=args.train_checkpoint, steps=steps,
+                batch_size=args.batch_size, learning_rate=args.lr, trainable=args.trainable,
+            )  # fmt: skip
+        except ValueError as err:
+            print(f"jaxsnn decide: error: {err}", file=sys.stderr)
+            return 2
+        if done:
+            log(f"continuing from {args.train_checkpoint}: {done} of {steps} steps done")
     log(f"evaluating the untrained network on {args.trials} held-out trials ...")
     bars = show_progress(args)
     before = evaluate(model, task, key_data, n_trials=args.trials, progress=bars)
@@ -274,17 +325,23 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
     )
     t_train = time.perf_counter()
     if args.learning == "gradient":
-        result = trainer(
-            model,
-            task,
-            key_data,
-            steps=steps,
-            batch_size=args.batch_size,
-            learning_rate=args.lr,
-            trainable=args.trainable,
-            callback=progress,
-            progress=bars,
-        )
+        try:
+            result = trainer(
+                model,
+                task,
+                key_data,
+                steps=steps,
+                batch_size=args.batch_size,
+                learning_rate=args.lr,
+                trainable=args.trainable,
+                callback=progress,
+                progress=bars,
+                checkpoint=args.train_checkpoint,
+                checkpoint_every=args.train_checkpoint_every,
+            )
+        except ValueError as err:  # the checkpoint changed since the check above
+            print(f"jaxsnn decide: error: {err}", file=sys.stderr)
+            return 2
     else:
         result = trainer(
             model,

@@ -26,6 +26,7 @@ moments of absent synapses stay zero), and after every update `DecisionModel.con
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Sequence
 
@@ -37,6 +38,7 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._checks import check_int
+from ..checkpoints import Checkpoint, resume_checkpoint, save_checkpoint
 from ..progress import bar, compile_timer
 from .model import DecisionModel
 from .tasks import SPLITS, AbstractTask
@@ -216,6 +218,8 @@ def train(
     trainable: Sequence[str] | DecisionModel = ("input", "recurrent", "readout"),
     callback: Callable[[int, float, float], None] | None = None,
     progress: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 10,
 ) -> TrainResult:
     """Train `model` on `task` with optax by BPTT (one jitted step per batch).
 
@@ -232,31 +236,31 @@ def train(
             spec pytree.
         callback: called as `callback(step, loss, accuracy)` after every step.
         progress: show a progress bar (steps done, loss, batch accuracy, time left).
+        checkpoint: a file to save the training to (model, optimiser state, step, key,
+            history; `jaxsnn.checkpoints`) every `checkpoint_every` steps and at the end.
+            If the file exists, training continues from it: a run interrupted and
+            started again with the same arguments ends with the same weights, bit for
+            bit, as one that was never interrupted. A file from another run (other
+            sizes, batch size, learning rate, trainable groups or key) is refused.
+        checkpoint_every: steps between checkpoints.
 
     Returns:
-        A `TrainResult`.
+        A `TrainResult` (its history covers every step, those before a resume too; its
+        times only this call).
     """
     check_int("steps", steps, minimum=1)
     check_int("batch_size", batch_size, minimum=1)
-    if optimizer is None:
-        hashable = isinstance(learning_rate, int | float)
-        optimizer = _default_optimizer(learning_rate) if hashable else optax.adam(learning_rate)
-    if not isinstance(optimizer, optax.GradientTransformation):
-        raise ValueError(
-            f"optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}"
-        )
+    check_int("checkpoint_every", checkpoint_every, minimum=1)
     train_key = jr.fold_in(key, SPLITS["train"])
     # timed from before the optimiser's init, not only over the steps: building the
     # filter and the optimiser state compiles small programs too
     with compile_timer() as compiled:
         t0 = time.perf_counter()
-        spec = (
-            trainable
-            if isinstance(trainable, DecisionModel)
-            else trainable_filter(model, trainable)
+        done, spec, optimizer = _start(
+            model, task, key, steps, batch_size, optimizer, learning_rate, trainable, checkpoint
         )
-        with jax.numpy_dtype_promotion("standard"):  # as in train_step
-            opt_state = optimizer.init(eqx.filter(model, spec))
+        model, opt_state, start = done.model, done.opt_state, int(done.step)
+        history = ([float(x) for x in done.losses], [float(x) for x in done.accuracies])
 
         def one_step(i):
             nonlocal model, opt_state
@@ -271,10 +275,84 @@ def train(
             )
             return loss, acc
 
-        losses, accuracies, _, _ = run_steps(one_step, steps, callback, progress)
+        def after(i, loss, acc):
+            history[0].append(loss)
+            history[1].append(acc)
+            if checkpoint is not None and ((i + 1) % checkpoint_every == 0 or i + 1 == steps):
+                losses, accuracies = (jnp.asarray(h, jnp.float32) for h in history)
+                save_checkpoint(checkpoint, eqx.tree_at(
+                    lambda c: (c.model, c.opt_state, c.step, c.losses, c.accuracies), done,
+                    (model, opt_state, jnp.asarray(i + 1), losses, accuracies),
+                ))  # fmt: skip
+            if callback is not None:
+                callback(i, loss, acc)
+
+        run_steps(one_step, steps, after, progress, start=start)
         wall = time.perf_counter() - t0
     compile_s = compiled[0]
+    losses, accuracies = (jnp.asarray(h, jnp.float32) for h in history)
     return TrainResult(model, losses, accuracies, max(wall - compile_s, 0.0), compile_s)
+
+
+def check_resumable(
+    model: DecisionModel,
+    task: AbstractTask,
+    key: PRNGKeyArray,
+    *,
+    checkpoint: str | os.PathLike,
+    steps: int = 60,
+    batch_size: int = 16,
+    optimizer: optax.GradientTransformation | None = None,
+    learning_rate: float = 2e-3,
+    trainable: Sequence[str] | DecisionModel = ("input", "recurrent", "readout"),
+) -> int:
+    """Check, before any work, that `train` with these arguments can use `checkpoint`:
+    returns the steps it has done (0 without a file); raises the ValueError `train`
+    would."""
+    done, _, _ = _start(
+        model, task, key, steps, batch_size, optimizer, learning_rate, trainable, checkpoint
+    )
+    return int(done.step)
+
+
+def _start(model, task, key, steps, batch_size, optimizer, learning_rate, trainable, checkpoint):
+    """The checkpoint training starts from (a fresh one, or the file's), the filter spec
+    and the optimiser."""
+    if optimizer is None:
+        hashable = isinstance(learning_rate, int | float)
+        optimizer = _default_optimizer(learning_rate) if hashable else optax.adam(learning_rate)
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise ValueError(
+            f"optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}"
+        )
+    spec = trainable if isinstance(trainable, DecisionModel) else trainable_filter(model, trainable)
+    with jax.numpy_dtype_promotion("standard"):  # as in train_step
+        opt_state = optimizer.init(eqx.filter(model, spec))
+    done = Checkpoint(
+        model, opt_state, jnp.asarray(0), key, jnp.zeros((0,)), jnp.zeros((0,)),
+        _run_config(task, batch_size, learning_rate, optimizer, trainable, spec),
+    )  # fmt: skip
+    if checkpoint is not None:
+        done = resume_checkpoint(checkpoint, done)
+    if int(done.step) > steps:
+        raise ValueError(
+            f"the checkpoint {checkpoint} has done {int(done.step)} steps, more than steps={steps}"
+        )
+    return done, spec, optimizer
+
+
+def _run_config(task, batch_size, learning_rate, optimizer, trainable, spec) -> dict:
+    """What a checkpoint must agree on with the run resuming it (plain values)."""
+    groups = "custom filter" if not isinstance(trainable, str | tuple | list) else list(trainable)
+    return {
+        "task": repr(task),
+        "batch_size": batch_size,
+        # a given optimiser cannot be compared; its state's structure still is (on load)
+        "learning_rate": learning_rate if optimizer is _default_optimizer(learning_rate) else None,
+        "optimizer": type(optimizer).__name__,
+        "trainable": groups,
+        "n_trainable": sum(int(x) for x in jax.tree.leaves(spec) if isinstance(x, bool)),
+    }
 
 
 def run_steps(
@@ -282,25 +360,29 @@ def run_steps(
     steps: int,
     callback: Callable[[int, float, float], None] | None = None,
     progress: bool = False,
+    start: int = 0,
 ) -> tuple[Float[Array, " steps"], Float[Array, " steps"], float, float]:
-    """Call `step(i)` for i < steps, timing it and reporting progress.
+    """Call `step(i)` for start <= i < steps, timing it and reporting progress.
 
     Args:
         step: does update i and returns its (loss, accuracy).
         steps: number of updates.
         callback: called as `callback(i, loss, accuracy)` after every update.
         progress: show a progress bar with the loss and batch accuracy.
+        start: the first update (those before were done by an earlier, resumed run).
 
     Returns:
-        `(losses, accuracies, seconds, compile_seconds)`: `compile_seconds` sums JAX's
+        `(losses, accuracies, seconds, compile_seconds)` of the updates done here: `compile_seconds` sums JAX's
         compile events during the steps (see `TrainResult`) and `seconds` is the wall
         time of all steps less that.
     """
     losses, accuracies = [], []
-    shown = bar(steps, desc="training", unit="step", disable=not progress, leave=False)
+    shown = bar(
+        steps, desc="training", unit="step", disable=not progress, leave=False, initial=start
+    )
     with compile_timer() as compiled, shown:
         t0 = time.perf_counter()
-        for i in range(steps):
+        for i in range(start, steps):
             loss, acc = step(i)
             loss, acc = float(loss), float(acc)  # blocks, so the timing and progress are real
             losses.append(loss)
