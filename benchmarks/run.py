@@ -24,6 +24,17 @@ RESULTS = os.path.join(HERE, "results")
 DEFAULT_BRIAN2 = os.path.join(HERE, ".venvs", "brian2", "bin", "python")
 DEFAULT_BRAINPY = os.path.join(HERE, ".venvs", "brainpy", "bin", "python")
 DEFAULT_SNNPY = os.path.join(HERE, ".venvs", "snnpy", "bin", "python")
+
+
+def _peer_python(name: str, default: str) -> str:
+    """The interpreter `python benchmarks/peers.py install NAME` made (or the one
+    JAXSNN_<NAME>_PYTHON names); `default` where there is none, which the cases then
+    report as not installed."""
+    sys.path.insert(0, HERE)
+    import peers
+
+    found = peers.interpreter(name)
+    return str(found) if found is not None else default
 WORKLOADS = ("W1", "W2", "W3", "R1", "T1")
 
 
@@ -309,17 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--brian2-python",
-        default=os.environ.get("JAXSNN_BRIAN2_PYTHON", DEFAULT_BRIAN2),
+        default=_peer_python("brian2", DEFAULT_BRIAN2),
         help="Python of a virtual environment with Brian2 (env JAXSNN_BRIAN2_PYTHON)",
     )
     parser.add_argument(
         "--brainpy-python",
-        default=os.environ.get("JAXSNN_BRAINPY_PYTHON", DEFAULT_BRAINPY),
+        default=_peer_python("brainpy", DEFAULT_BRAINPY),
         help="Python of a virtual environment with BrainPy (env JAXSNN_BRAINPY_PYTHON)",
     )
     parser.add_argument(
         "--snnpy-python",
-        default=os.environ.get("JAXSNN_SNNPY_PYTHON", DEFAULT_SNNPY),
+        default=_peer_python("snnpy", DEFAULT_SNNPY),
         help="Python of a virtual environment with snn-reservoir-py (env JAXSNN_SNNPY_PYTHON)",
     )
     parser.add_argument("--out", default=RESULTS, help="results folder")

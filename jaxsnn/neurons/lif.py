@@ -33,9 +33,10 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
-from .._checks import check_finite, check_nonnegative, check_positive
+from .._checks import _values, check_finite, check_nonnegative, check_positive
 from .._numerics import exp_decay, sqrt
 from ..neuron_input import NeuronInput
 from ..surrogate import AbstractSurrogate, FastSigmoid, spike
@@ -126,10 +127,10 @@ class AbstractLIF(AbstractNeuron):
             )
         if not isinstance(self.surrogate, AbstractSurrogate):
             raise ValueError(f"surrogate must be an AbstractSurrogate, got {self.surrogate!r}")
-        try:
-            below = bool(jnp.all(jnp.asarray(self.v_reset_mv) < jnp.asarray(self.v_th_mv)))
-        except jax.errors.ConcretizationTypeError:
-            below = True
+        # NumPy, not jnp: building the default LIF at import time must not start JAX's
+        # backend (jaxsnn.threads configures it first)
+        vr, vt = _values(self.v_reset_mv), _values(self.v_th_mv)
+        below = vr is None or vt is None or bool(np.all(vr < vt))
         if not below:
             raise ValueError(
                 f"v_reset_mv must be below v_th_mv, got v_reset_mv={self.v_reset_mv}, "
