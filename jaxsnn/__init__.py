@@ -6,8 +6,10 @@ units of the leak conductance.
 The names below are the public API. The applications built on the core load on first
 use: `jaxsnn.decision` (the binary-decision model, its training and evaluation),
 `jaxsnn.models` (ready-made networks), `jaxsnn.hybrid` (STDP beside an optax-trained
-readout). So do the tools around it: `jaxsnn.analysis` (spike-train features),
-`jaxsnn.plot` (matplotlib figures), `jaxsnn.theory` (mean-field formulas).
+readout), `jaxsnn.training` (optax training of spiking classifiers on Yin-Yang and
+Randman, exactly resumable). So do the tools around it: `jaxsnn.analysis` (spike-train
+features), `jaxsnn.datasets` (generated tasks and encoders), `jaxsnn.plot` (matplotlib
+figures), `jaxsnn.theory` (mean-field formulas).
 """
 
 import importlib
@@ -91,7 +93,7 @@ from .synapses import (
 
 __version__ = "0.1.0"
 
-_APPLICATIONS = ("decision", "models", "hybrid")
+_APPLICATIONS = ("decision", "models", "hybrid", "training")
 # Tools around the core that not every run needs (plot loads matplotlib on first use).
 _TOOLS = ("analysis", "datasets", "plot", "psychophysics", "theory")
 

@@ -6,7 +6,9 @@ JAX key (nothing is downloaded).
 - `randman`: Zenke & Vogels' random-manifold spike-timing task (`randman`,
   `randman_times`, `times_to_raster`, `random_manifold`, `RandomManifold`,
   `n_frequencies`);
-- `encoders`: values to spike rasters (`latency`, `latency_times`, `poisson`).
+- `encoders`: values to spike rasters (`latency`, `latency_times`, `poisson`);
+- `tasks`: Yin-Yang (latency coded, with a bias channel) and Randman as train/test spike
+  rasters for a classifier (`yin_yang_task`, `randman_task`).
 """
 
 from .encoders import latency, latency_times, poisson
@@ -18,6 +20,7 @@ from .randman import (
     random_manifold,
     times_to_raster,
 )
+from .tasks import randman_task, yin_yang_task
 from .yin_yang import yin_yang, yin_yang_class, yin_yang_class_probabilities, yin_yang_split
 
 __all__ = [
@@ -29,9 +32,11 @@ __all__ = [
     "poisson",
     "random_manifold",
     "randman",
+    "randman_task",
     "randman_times",
     "times_to_raster",
     "yin_yang",
     "yin_yang_class",
     "yin_yang_split",
+    "yin_yang_task",
 ]
