@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from . import saves
+
+_DAMAGED = (zipfile.BadZipFile, EOFError, KeyError, OSError, pickle.UnpicklingError, zlib.error)
 
 
 class Checkpoint(eqx.Module):
@@ -55,58 +58,67 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> Path:
     return saves.save(path, checkpoint)
 
 
-def resume_checkpoint(path: str | os.PathLike, start: Checkpoint) -> Checkpoint:
+def resume_checkpoint(
+    path: str | os.PathLike, start: Checkpoint, *, name: str = "checkpoint"
+) -> Checkpoint:
     """The checkpoint saved at `path`, or `start` when there is no file there yet.
 
     Args:
         path: the checkpoint file.
         start: the checkpoint of the run being started (step 0, empty history): its
             structure, shapes, configuration and key must match the file's.
+        name: what the caller calls the file, to begin error messages with (the
+            argument's name).
 
     Raises:
-        ValueError: if the file is not a checkpoint of this run (the message names the
-            first difference), or has done more steps than it records.
+        ValueError: if the file is not a complete checkpoint or belongs to another run
+            (the message names the first difference); it is then never used in part.
     """
     path = Path(path)
+    refuse = f"{name} {path}"
     if not path.exists():
         return start
-    # The file's leaves must match `start`'s, except the history, which grows with the
-    # steps: compare against a `start` whose history has the file's length.
     if not zipfile.is_zipfile(path):
         raise ValueError(
-            f"{path} is not a jaxsnn checkpoint (not a jaxsnn save: another file, or one cut "
-            "short?); move it away to start afresh"
+            f"{refuse} is not a complete checkpoint (cut short, corrupt or another file); it "
+            "was not used: move it away to start afresh"
         )
     try:
         saved = saves.load(path)
-    except (zipfile.BadZipFile, KeyError, EOFError, pickle.UnpicklingError) as err:
-        raise ValueError(f"{path} is a damaged checkpoint ({err}); move it away") from err
+    except (*_DAMAGED, ValueError) as err:  # a damaged header is json's ValueError
+        raise ValueError(f"{refuse} cannot be read ({err}); it was not used") from None
     if not isinstance(saved, Checkpoint):
-        raise ValueError(f"{path} is a saved {type(saved).__name__}, not a training checkpoint")
-    if saved.config != start.config:
-        diff = sorted(
-            k for k in set(saved.config) | set(start.config)
-            if saved.config.get(k) != start.config.get(k)
-        )  # fmt: skip
-        detail = ", ".join(
-            f"{k}: {saved.config.get(k)!r} in the file, {start.config.get(k)!r} now" for k in diff
+        raise ValueError(f"{refuse} holds a {type(saved).__name__}, not a training checkpoint")
+    for k in sorted(set(saved.config) | set(start.config)):
+        there, here = saved.config.get(k), start.config.get(k)
+        if there != here:
+            what = (
+                f"the {k} differ"
+                if isinstance(there, str) and len(there) > 40  # a fingerprint
+                else f"{k} is {there!r} there and {here!r} here"
+            )
+            raise ValueError(f"{refuse} belongs to another run: {what}")
+    same_key = np.array_equal(_key_data(saved.key), _key_data(start.key))
+    if not same_key:
+        raise ValueError(
+            f"{refuse} belongs to another run: it was trained with another key (seed); "
+            "resuming it with this key would not reproduce that run"
         )
-        raise ValueError(f"{path} is a checkpoint of another run ({detail})")
     n = int(saved.step)
+    # the history grows with the steps: compare against a `start` with the file's length
     like = eqx.tree_at(
         lambda c: (c.losses, c.accuracies),
         start,
         (np.zeros((n,), start.losses.dtype), np.zeros((n,), start.accuracies.dtype)),
     )
-    saves.load(path, like)  # names the first difference of structure, shape or dtype
-    same_key = np.array_equal(
-        np.asarray(jax.random.key_data(saved.key)), np.asarray(jax.random.key_data(start.key))
-    )
-    if not same_key:
-        raise ValueError(
-            f"{path} was written by a run with another key (seed): resuming it with this "
-            "key would not reproduce that run; use the same seed or another checkpoint file"
-        )
-    if saved.losses.shape != (n,) or saved.accuracies.shape != (n,):
-        raise ValueError(f"{path}: the history does not have one entry per step ({n})")
+    try:
+        saves.load(path, like)
+    except ValueError as err:
+        raise ValueError(f"{refuse} does not fit this model and optimiser: {err}") from None
     return saved
+
+
+def _key_data(key: PRNGKeyArray) -> np.ndarray:
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return np.asarray(jax.random.key_data(key))
+    return np.asarray(key)  # a raw uint32 key (jax.random.PRNGKey)

@@ -14,7 +14,8 @@ import optax
 import pytest
 
 import jaxsnn as snn
-from jaxsnn.training import Checkpoint, feedforward, fit
+from jaxsnn.checkpoints import Checkpoint
+from jaxsnn.training import feedforward, fit
 
 N, T, N_IN, N_HIDDEN, N_OUT, BATCH = 48, 20, 5, 12, 3, 16
 STEPS, EVERY, KILLED_AT = 10, 3, 7
@@ -110,7 +111,7 @@ def test_a_killed_run_resumed_ends_bit_identical(uninterrupted, killed_checkpoin
     # and the final checkpoint holds the finished run
     final = snn.load(killed_checkpoint)
     assert int(final.step) == STEPS
-    leaves_equal(final.classifier, uninterrupted.classifier)
+    leaves_equal(final.model, uninterrupted.classifier)
 
 
 def test_a_finished_checkpoint_returns_without_training(uninterrupted, tmp_path):
@@ -148,12 +149,12 @@ def test_a_corrupt_checkpoint_is_refused(killed_checkpoint, damage):
     ("change", "message"),
     [
         ({"classifier": toy_classifier(n_hidden=N_HIDDEN + 4)}, r"weights.*\(5, 12\).*\(5, 16\)"),
-        ({"classifier": toy_classifier(neuron=snn.AdaptiveLIF())}, "does not fit this classifier"),
-        ({"optimizer": optax.sgd(1e-2)}, "does not fit this classifier and optimiser"),
+        ({"classifier": toy_classifier(neuron=snn.AdaptiveLIF())}, "does not fit this model"),
+        ({"optimizer": optax.sgd(1e-2)}, "does not fit this model and optimiser"),
         ({"batch_size": 8}, "batch_size is 16 there and 8 here"),
         ({"steps": 12}, "steps is 10 there and 12 here"),
         ({"key": jr.key(3)}, "another key"),
-        ({"data": toy_data(jr.key(9))}, "training data differ"),
+        ({"data": toy_data(jr.key(9))}, "the training data differ"),
     ],
     ids=["hidden-size", "neuron-model", "optimizer", "batch-size", "steps", "key", "data"],
 )

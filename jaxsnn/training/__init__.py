@@ -4,8 +4,8 @@ tasks, as spike rasters, are `jaxsnn.datasets.yin_yang_task` and `randman_task`.
 - `classifier`: `Classifier`, the builder `feedforward` (input -> LIF or AdaptiveLIF
   hidden layer, optionally recurrent -> leaky readout), the readout conventions
   `MaxOverTime` and `MeanOverTime`, `logits`, `cross_entropy`, `accuracy`;
-- `fit`: `fit` (minibatch training, atomic checkpoints, exact resumption), `FitResult`,
-  `Checkpoint`;
+- `fit`: `fit` (minibatch training, atomic `jaxsnn.checkpoints`, exact resumption),
+  `FitResult`;
 - `report`: `seeds_summary` (mean and Student-t confidence interval over seeds).
 """
 
@@ -19,17 +19,15 @@ from .classifier import (
     feedforward,
     logits,
 )
-from .fit import Checkpoint, FitResult, RunSpec, fit
+from .fit import FitResult, fit
 from .report import SeedsSummary, seeds_summary, student_t_quantile
 
 __all__ = [
     "AbstractReadout",
-    "Checkpoint",
     "Classifier",
     "FitResult",
     "MaxOverTime",
     "MeanOverTime",
-    "RunSpec",
     "SeedsSummary",
     "accuracy",
     "cross_entropy",

@@ -14,10 +14,9 @@ Every inexact array of the classifier trains (the weights; time constants and
 thresholds are Python floats and stay fixed unless given as arrays).
 
 Checkpoints (`checkpoint_path`, every `checkpoint_every` steps and at the end) are
-`jaxsnn.save` files, written atomically, of a `Checkpoint`: the classifier, the
-optimiser state, the step, the key, the loss and accuracy history, and the run's
-`RunSpec` (step count, batch size, number of samples and a SHA-256 of the training
-data). A run that finds its checkpoint resumes from it, and since every step is a
+`jaxsnn.checkpoints.Checkpoint`s, written atomically: the classifier, the optimiser
+state, the step, the key, the loss and accuracy history, and the run's configuration
+(step count, batch size, number of samples and a SHA-256 of the training data). A run that finds its checkpoint resumes from it, and since every step is a
 function of (weights, optimiser state, key, step) only, it ends with the same bits as a
 run that was never interrupted. A checkpoint that is truncated or corrupt, that belongs
 to another run (other data, batch size, step count or key) or to another classifier or
@@ -27,12 +26,8 @@ optimiser is refused with a ValueError that says which; it is never used in part
 from __future__ import annotations
 
 import hashlib
-import pickle
 import time
-import zipfile
-import zlib
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -44,51 +39,11 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-import jaxsnn as snn
-
 from .._checks import check_int
+from ..checkpoints import Checkpoint, resume_checkpoint, save_checkpoint
 from .classifier import Classifier, _check_batch, cross_entropy
 
 Data = tuple[Float[Array, "n n_steps n_in"], Int[Array, " n"]]
-_CORRUPT = (zipfile.BadZipFile, EOFError, KeyError, OSError, pickle.UnpicklingError, zlib.error)
-
-
-class RunSpec(eqx.Module):
-    """What a checkpoint must share with the run that resumes it.
-
-    Attributes:
-        steps: optimiser steps of the whole run.
-        batch_size: samples per step.
-        n_samples: training samples.
-        data: SHA-256 (hex) of the training spikes and labels, shapes and dtypes.
-    """
-
-    steps: int
-    batch_size: int
-    n_samples: int
-    data: str
-
-
-class Checkpoint(eqx.Module):
-    """A training run after `step` steps (written by `fit`; module docstring).
-
-    Attributes:
-        run: the run it belongs to (first, so a mismatch is reported before anything else).
-        classifier: the classifier after `step` steps.
-        opt_state: the optimiser state after `step` steps.
-        step: () int32, steps done.
-        key: the run's key.
-        losses: (run.steps,) batch loss of each step done (nats), 0 for steps to come.
-        accuracies: (run.steps,) batch accuracy of each step done, 0 for steps to come.
-    """
-
-    run: RunSpec
-    classifier: Classifier
-    opt_state: Any
-    step: Int[Array, ""]
-    key: PRNGKeyArray
-    losses: Float[Array, " steps"]
-    accuracies: Float[Array, " steps"]
 
 
 class FitResult(eqx.Module):
@@ -162,12 +117,6 @@ def _check_key(key: Any) -> None:
         raise ValueError(f"key must be one PRNG key (jax.random.key(seed)), got {key!r}")
 
 
-def _key_data(key: PRNGKeyArray) -> np.ndarray:
-    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return np.asarray(jr.key_data(key))
-    return np.asarray(key)
-
-
 def _fingerprint(spikes: Array, labels: Array) -> str:
     digest = hashlib.sha256()
     for a in (np.asarray(spikes), np.asarray(labels)):
@@ -202,37 +151,6 @@ def _total_steps(epochs: int | None, steps: int | None, steps_per_epoch: int) ->
         return steps
     check_int("epochs", epochs, minimum=1)
     return epochs * steps_per_epoch
-
-
-def _resume(path: Path, template: Checkpoint) -> Checkpoint:
-    """The checkpoint at `path`, checked against this run (module docstring)."""
-    refuse = f"checkpoint_path {path}"
-    if not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"{refuse} is not a complete checkpoint (truncated or corrupt); it was not used. "
-            "Delete it, or pass resume=False to start afresh and overwrite it"
-        )
-    try:
-        raw = snn.load(path)
-    except (*_CORRUPT, ValueError) as err:  # json's decode error is a ValueError
-        raise ValueError(f"{refuse} cannot be read ({err}); it was not used") from None
-    if not isinstance(raw, Checkpoint):
-        raise ValueError(f"{refuse} holds a {type(raw).__name__}, not a training Checkpoint")
-    for field in fields(RunSpec):
-        saved, given = getattr(raw.run, field.name), getattr(template.run, field.name)
-        if saved != given:
-            what = "the training data differ" if field.name == "data" else (
-                f"{field.name} is {saved} there and {given} here")  # fmt: skip
-            raise ValueError(f"{refuse} belongs to another run: {what}")
-    if not np.array_equal(_key_data(raw.key), _key_data(template.key)):
-        raise ValueError(f"{refuse} belongs to another run: it was trained with another key")
-    try:
-        loaded = snn.load(path, template)
-    except ValueError as err:
-        raise ValueError(f"{refuse} does not fit this classifier and optimiser: {err}") from None
-    if not 0 <= int(loaded.step) <= template.run.steps:
-        raise ValueError(f"{refuse} has step {int(loaded.step)} outside [0, {template.run.steps}]")
-    return loaded
 
 
 def _like(tree, leaves_from):
@@ -320,18 +238,31 @@ def fit(
         jnp.zeros(total, dtype),
     )
     path = None if checkpoint_path is None else Path(checkpoint_path)
-    spec = RunSpec(total, batch_size, n, _fingerprint(spikes, labels))
+    config = {
+        "steps": total,
+        "batch_size": batch_size,
+        "n_samples": n,
+        "training data": _fingerprint(spikes, labels),
+    }
+
+    def checkpoint(carry: _Carry, model: Classifier) -> Checkpoint:
+        k = int(carry.step)
+        return Checkpoint(
+            model, carry.opt_state, carry.step, key, carry.losses[:k], carry.accuracies[:k],
+            config,
+        )  # fmt: skip
+
     if path is not None and resume and path.exists():
-        template = Checkpoint(
-            spec, classifier, opt_state, carry.step, key, carry.losses, carry.accuracies
-        )
-        saved = _resume(path, template)
+        saved = resume_checkpoint(path, checkpoint(carry, classifier), name="checkpoint_path")
+        k = int(saved.step)
+        if k > total:
+            raise ValueError(f"checkpoint_path {path} has step {k}, more than the run's {total}")
         carry = _Carry(
-            _like(params, eqx.filter(saved.classifier, eqx.is_inexact_array)),
+            _like(params, eqx.filter(saved.model, eqx.is_inexact_array)),
             _like(opt_state, saved.opt_state),
-            saved.step,
-            saved.losses,
-            saved.accuracies,
+            jnp.asarray(saved.step, jnp.int32),
+            carry.losses.at[:k].set(saved.losses),
+            carry.accuracies.at[:k].set(saved.accuracies),
         )
     start = done = int(carry.step)
 
@@ -342,18 +273,7 @@ def fit(
         )
         done += 1
         if path is not None and (done % every == 0 or done == total):
-            snn.save(
-                path,
-                Checkpoint(
-                    spec,
-                    eqx.combine(carry.params, static),
-                    carry.opt_state,
-                    carry.step,
-                    key,
-                    carry.losses,
-                    carry.accuracies,
-                ),
-            )
+            save_checkpoint(path, checkpoint(carry, eqx.combine(carry.params, static)))
         if callback is not None:
             i = done - 1
             callback(done, float(carry.losses[i]), float(carry.accuracies[i]))
