@@ -86,11 +86,19 @@ def _stream(args: argparse.Namespace) -> int:
     from .network import init_state
     from .streaming import run_stream
 
+    # before the network is built: the window must be a whole number of steps
+    n_steps = round(args.window_ms / DT_MS)
+    if n_steps < 1 or abs(n_steps * DT_MS - args.window_ms) > 1e-9 * args.window_ms:
+        print(
+            f"jaxsnn stream: error: --window-ms must be a whole number of {DT_MS} ms steps, "
+            f"got {args.window_ms:g}",
+            file=sys.stderr,
+        )
+        return 2
     key_net, key_labels, key_run = jr.split(jr.key(args.seed), 3)
     network = build_decision_1k(key_net)
     labels = np.asarray(jr.bernoulli(key_labels, 0.5, (args.windows,))).astype(int)
     rates = pattern_rates_hz(jnp.asarray(labels))
-    n_steps = round(args.window_ms / DT_MS)
 
     def readout(state, recording):  # mean E rate over the window (Hz)
         return jnp.mean(recording.counts["E"]) * (1000.0 / (n_steps * DT_MS))
@@ -159,8 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         add_progress_argument,
         positive_float,
         positive_int,
+        seed_int,
     )
 
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        help="XLA:CPU threads (default: one per core; 1 is fastest for one small network)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate the 1000-neuron E/I network on two input patterns")
     demo.add_argument("--trials", type=positive_int, default=64, help="Monte-Carlo trials (64)")
@@ -172,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1000,
         help="simulation steps of 0.1 ms per trial (1000)",
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    demo.add_argument("--seed", type=seed_int, default=0, help="random seed (0)")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_progress_argument(demo)
     demo.set_defaults(func=_demo)
@@ -191,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument(
         "--threshold-hz", type=positive_float, default=10.0, help="E-rate threshold (10 Hz)"
     )
-    stream.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    stream.add_argument("--seed", type=seed_int, default=0, help="random seed (0)")
     stream.add_argument("--json", action="store_true", help="print the summary as JSON")
     stream.set_defaults(func=_stream)
     from .models._wang2002_cli import add_wang2002_arguments
@@ -227,6 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     from .compile_cache import enable_compile_cache
 
     args = build_parser().parse_args(argv)
+    if args.threads is not None:
+        from .threads import set_cpu_threads
+
+        try:
+            set_cpu_threads(args.threads)
+        except RuntimeError as err:  # main() called from a program that already ran JAX
+            print(f"jaxsnn: error: --threads: {err}", file=sys.stderr)
+            return 2
     if enable_compile_cache(args.compile_cache) is not None:
         # programs with Equinox's run-time checks (host callbacks) are never cached; the
         # command line builds its networks itself and checks trained weights on the host

@@ -77,8 +77,12 @@ class FixedProbability(AbstractConnectivity):
             chunks, position = [], -1
             expected = int(total * self.p * 1.05) + 64
             while position < total:
-                gaps = rng.geometric(self.p, size=expected).astype(np.int64)
-                steps = position + np.cumsum(gaps)
+                # NumPy returns int64's maximum for the gaps of a tiny p (below ~1e-18),
+                # whose sum would wrap around to negative indices and never end the loop;
+                # a gap past the last index ends the scan whatever its length, so capping
+                # it changes no network
+                gaps = np.minimum(rng.geometric(self.p, size=expected), total + 1)
+                steps = position + np.cumsum(gaps.astype(np.int64))
                 chunks.append(steps[steps < total])
                 position = int(steps[-1])
             flat = np.concatenate(chunks)

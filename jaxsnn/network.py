@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from ._checks import check_finite
+from ._checks import check_finite, check_positive
 from ._delays import buffer_advance, buffer_name, ring_exchange, ring_name
 from .inputs.abstract import AbstractInput, AbstractPopulationInput, AbstractSpikeInput
 from .neuron_input import NeuronInput
@@ -281,6 +281,8 @@ def init_state(
     Raises:
         ValueError: bad `v0_mv`, or delays without `dt_ms`.
     """
+    if dt_ms is not None:
+        check_positive("dt_ms", dt_ms)
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
     n = network.n_neurons
     if v0_mv is not None:

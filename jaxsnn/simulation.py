@@ -28,7 +28,7 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from . import progress as progress_lib
-from ._checks import check_int, check_positive, is_concrete
+from ._checks import check_int, check_key, check_positive, check_real, is_concrete
 from ._delays import buffer_name, ring_name
 from .events import SpikeEvents, concat_events
 from .network import Network, NetworkState, prepare, step_prepared
@@ -135,7 +135,7 @@ def check_simulation(
     # tracing anything; the values of the arrays (NaN weights) inside the compiled run
     # (`eqx.error_if`), without a copy to the host on every call.
     recheck_modules(jax.tree.map(_placeholder, network))
-    if not isinstance(dt_ms, int | float):
+    if isinstance(dt_ms, bool) or not isinstance(dt_ms, int | float):
         raise ValueError(f"dt_ms must be a Python float, got {type(dt_ms).__name__}")
     check_dt(network, float(dt_ms), allow_large_dt)
     if not isinstance(record, Record):
@@ -156,6 +156,8 @@ def check_simulation(
             raise ValueError(f"plasticity must be a Plasticity, got {type(plasticity).__name__}")
         plasticity.indices(network)
         plasticity.differentiable_indices(network)
+    if key is not None:
+        check_key("key", key)
     random = [i for i in network.inputs if i.needs_key()]
     if key is None and random:
         raise ValueError(
@@ -231,10 +233,19 @@ def simulate(
     """
     # arrays, not Python numbers: jit would take a number as a constant of the program
     # and compile anew for every value
+    if not isinstance(network, Network):
+        raise ValueError(f"network must be a Network, got {type(network).__name__}")
+    if inputs is not None and not isinstance(inputs, Mapping):
+        raise ValueError(
+            f"inputs must be a mapping of input names to data, got {type(inputs).__name__}"
+        )
+    for name, x in (inputs or {}).items():
+        check_real(f"inputs[{name!r}]", x)
     inputs = {name: jnp.asarray(x) for name, x in (inputs or {}).items()}
     check_simulation(
         network, state, n_steps, dt_ms, key, inputs, record, plasticity, allow_large_dt
     )
+    n_steps = int(n_steps)  # a NumPy integer would be traced by jit
     lengths = _chunk_lengths(n_steps, chunk_steps, record.every, plasticity)
     key = jr.key(0) if key is None else key
     record = record.resolve(network)

@@ -197,7 +197,10 @@ def test_dt_larger_than_a_tenth_of_the_smallest_time_constant():
         ),
         ({"s": jnp.zeros((10, 2)), "p": jnp.full((10, 1), -1.0)}, r"PoissonInput 'p'.*-1\.0"),
         ({"s": jnp.zeros((10, 2)), "p": jnp.asarray(-1.0)}, r"PoissonInput 'p'.*-1\.0"),
-        ({"s": jnp.zeros((10, 2)), "c": jnp.zeros(4, jnp.complex64)}, r"must be numeric"),
+        (
+            {"s": jnp.zeros((10, 2)), "c": jnp.zeros(4, jnp.complex64)},
+            r"inputs\[.c.\] must be a real number",
+        ),
         ({}, r"SpikeInput 's' needs data: inputs=\{'s': spikes\} of shape \(10, 2\)"),
         ({"s": jnp.zeros((10, 2)), "x": jnp.zeros(10)}, r"inputs has unknown name 'x'"),
     ],

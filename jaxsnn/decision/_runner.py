@@ -42,6 +42,22 @@ DEFAULT_TRAINABLE = ("input", "readout")
 LEARNING = ("gradient", "hebbian")
 
 
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a random seed, an integer that `jax.random.key` takes (int64)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not SEED_MIN <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer seed in [-2**63, 2**63 - 1], got {text!r}"
+        )
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:
@@ -106,7 +122,7 @@ def add_decide_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trials", type=positive_int, default=1000, help="held-out evaluation trials (1000)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="random seed (0)")
     parser.add_argument("--lr", type=positive_float, default=DEFAULT_LR, help="Adam rate (1e-2)")
     parser.add_argument(
         "--trainable",

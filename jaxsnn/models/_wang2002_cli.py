@@ -44,7 +44,12 @@ def _coherences(text: str) -> tuple[float, ...]:
 
 def add_wang2002_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the flags of `jaxsnn wang2002` to `parser`."""
-    from ..decision._runner import add_progress_argument, positive_float, positive_int
+    from ..decision._runner import (
+        add_progress_argument,
+        positive_float,
+        positive_int,
+        seed_int,
+    )
 
     parser.add_argument(
         "--coherences",
@@ -55,7 +60,7 @@ def add_wang2002_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trials", type=positive_int, default=100, help="trials per coherence (100)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="random seed (0)")
     parser.add_argument(
         "--reduced",
         action="store_true",

@@ -80,7 +80,14 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import PRNGKeyArray
 
-from .._checks import check_finite, check_int, check_nonnegative, check_positive
+from .._checks import (
+    check_finite,
+    check_float_dtype,
+    check_int,
+    check_key,
+    check_nonnegative,
+    check_positive,
+)
 from ..connectivity import FixedInDegree
 from ..initializers import Constant
 from ..inputs import AbstractCounts, PoissonCounts, PoissonDrive
@@ -245,11 +252,12 @@ def build_brunel2000(
         `brunel2000_state` with dt = 0.1 ms (`DT_MS`) and a key.
 
     Raises:
-        ValueError: for g < 0, eta <= 0, an unknown regime or both a regime and g/eta,
-            epsilon outside (0, 1], scale <= 0 or so small that C_E or C_I < 1, J <= 0,
-            D < 0, v_reset >= theta, tau <= 0, tau_rp <= 0, or sizes that are not
-            integers >= 1.
+        ValueError: for a key that is not a PRNG key, g < 0, eta <= 0, an unknown regime
+            or both a regime and g/eta, epsilon outside (0, 1], scale <= 0 or so small
+            that C_E or C_I < 1, J <= 0, D < 0, v_reset >= theta, tau <= 0, tau_rp <= 0,
+            sizes that are not integers >= 1, or numbers that are bools or strings.
     """
+    check_key("key", key)
     g, eta = _regime_g_eta(regime, g, eta)
     params = brunel2000_params(
         n_e=n_e,
@@ -330,7 +338,14 @@ def brunel2000_state(
 
     Returns:
         The `NetworkState`.
+
+    Raises:
+        ValueError: if `key` is not a PRNG key, `dt_ms` is not a finite number > 0, or
+            `dtype` is not a float dtype.
     """
+    check_key("key", key)
+    check_positive("dt_ms", dt_ms)
+    check_float_dtype("dtype", dtype)
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
     lows, highs = [], []
     for pop in network.populations:

@@ -38,12 +38,11 @@ Brian2's example states a rate.
 
 from __future__ import annotations
 
-import math
-
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import PRNGKeyArray
 
+from .._checks import check_float_dtype, check_key, for_argument, real_number
 from ..connectivity import FixedProbability
 from ..initializers import Constant
 from ..network import Network, NetworkState, init_state
@@ -54,12 +53,6 @@ from ..propagation import AbstractPropagation
 from ..synapses import ExpCurrent
 
 DT_MS = 0.1
-
-
-def _finite(name: str, value) -> float:
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
 
 
 def build_cuba(
@@ -102,21 +95,25 @@ def build_cuba(
         The `Network` (populations "E" and "I", no inputs).
 
     Raises:
-        ValueError: if n is not an int >= 5, frac_exc leaves a population empty, p is not
-            in [0, 1], a weight is not finite or has the wrong sign, or a neuron or
-            synapse constant is invalid (from `LIF` and `ExpCurrent`).
+        ValueError: if key is not a PRNG key, n is not an int >= 5, frac_exc leaves a
+            population empty, p is not in [0, 1], a weight is not finite or has the wrong
+            sign, a number is a bool or a string, or a neuron or synapse constant is
+            invalid (from `LIF` and `ExpCurrent`; the message names the argument).
     """
+    check_key("key", key)
     if isinstance(n, bool) or not isinstance(n, int) or n < 5:
         raise ValueError(f"n must be an int >= 5, got {n!r}")
-    frac_exc = _finite("frac_exc", frac_exc)
+    frac_exc = real_number("frac_exc", frac_exc)
+    if not 0 < frac_exc < 1:
+        raise ValueError(f"frac_exc must be in (0, 1), got {frac_exc}")
     n_exc = int(round(frac_exc * n))
     if not 0 < n_exc < n:
         raise ValueError(f"frac_exc={frac_exc} leaves a population empty for n={n}")
-    p = _finite("p", p)
+    p = real_number("p", p)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
-    w_exc_mv = _finite("w_exc_mv", w_exc_mv)
-    w_inh_mv = _finite("w_inh_mv", w_inh_mv)
+    w_exc_mv = real_number("w_exc_mv", w_exc_mv)
+    w_inh_mv = real_number("w_inh_mv", w_inh_mv)
     if w_exc_mv < 0:
         raise ValueError(f"w_exc_mv must be >= 0 (excitatory), got {w_exc_mv}")
     if w_inh_mv > 0:
@@ -130,7 +127,10 @@ def build_cuba(
     )
     exc = Population("E", n_exc, neuron, dale="excitatory")
     inh = Population("I", n - n_exc, neuron, dale="inhibitory")
-    syn_e, syn_i = ExpCurrent(tau_ms=tau_exc_ms), ExpCurrent(tau_ms=tau_inh_ms)
+    with for_argument("tau_exc_ms"):
+        syn_e = ExpCurrent(tau_ms=tau_exc_ms)
+    with for_argument("tau_inh_ms"):
+        syn_i = ExpCurrent(tau_ms=tau_inh_ms)
     keys = jr.split(key, 4)
     # connect negates the weights of an inhibitory population's current synapses, so
     # both are given as magnitudes
@@ -163,7 +163,12 @@ def cuba_state(network: Network, key: PRNGKeyArray, *, dtype=None) -> NetworkSta
 
     Returns:
         The `NetworkState`.
+
+    Raises:
+        ValueError: if `key` is not a PRNG key or `dtype` is not a float dtype.
     """
+    check_key("key", key)
+    check_float_dtype("dtype", dtype)
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
     neuron = network.populations[0].neuron
     v0 = jr.uniform(

@@ -14,6 +14,14 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._checks import (
+    check_finite,
+    check_int,
+    check_key,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+)
 from ..connectivity import FixedProbability, FromPairs
 from ..initializers import AbsNormal, Constant
 from ..inputs import PoissonInput
@@ -53,7 +61,23 @@ def build_decision_1k(
         w_in: jump (mV) per input spike.
         layout: "auto", "dense" or "sparse" storage of the recurrent projections.
         rate_hz: input rate (Hz), scalar or (n_in,); an array to vmap over patterns.
+
+    Raises:
+        ValueError: naming the argument: a key that is not a PRNG key, sizes that are
+            not integers >= 1 or n_in > n_exc (channel i drives E neuron i), p outside
+            [0, 1], w_std < 0, g_inh <= 0, a weight or rate that is not finite (or is a
+            bool or a string), a negative rate.
     """
+    check_key("key", key)
+    for name, size in (("n_exc", n_exc), ("n_inh", n_inh), ("n_in", n_in)):
+        check_int(name, size, minimum=1)
+    if n_in > n_exc:
+        raise ValueError(f"n_in={n_in} must be <= n_exc={n_exc}: channel i drives E neuron i")
+    check_probability("p", p)
+    check_finite("w_mean", w_mean)
+    check_nonnegative("w_std", w_std)
+    check_positive("g_inh", g_inh)
+    check_finite("w_in", w_in)
     neuron = LIF(tau_mem_ms=20.0, v_rest_mv=0.0, v_th_mv=1.0, v_reset_mv=0.0, t_ref_ms=2.0)
     exc = Population("E", n_exc, neuron, dale="excitatory")
     inh = Population("I", n_inh, neuron, dale="inhibitory")

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import PRNGKeyArray
 
+from .._checks import check_finite, check_float_dtype, check_key, check_nonnegative, real_number
 from ..connectivity import FixedProbability
 from ..initializers import Constant
 from ..inputs import CurrentInput
@@ -66,16 +67,32 @@ def build_ei_coba(
         The `Network` (populations "E", "I"; current inputs "ext_E", "ext_I").
 
     Raises:
-        ValueError: if n < 2 or frac_exc leaves a population empty.
+        ValueError: if key is not a PRNG key, n is not an int >= 2, frac_exc leaves a
+            population empty, p (or its default 80 / n) is not in [0, 1], g_exc or g_inh
+            is negative, or a number is not finite (or is a bool or a string).
     """
-    if not isinstance(n, int) or n < 2:
+    check_key("key", key)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an int >= 2, got {n!r}")
+    frac_exc = real_number("frac_exc", frac_exc)
+    if not 0 < frac_exc < 1:
+        raise ValueError(f"frac_exc must be in (0, 1), got {frac_exc}")
     n_exc = int(round(frac_exc * n))
     if not 0 < n_exc < n:
         raise ValueError(f"frac_exc={frac_exc} leaves a population empty for n={n}")
-    p = 80.0 / n if p is None else p
+    if p is None:
+        p = 80.0 / n
+        if p > 1.0:
+            raise ValueError(
+                f"p must be a probability in [0, 1]: its default 80 / n is {p:g} for n={n}; "
+                "pass p= or use n >= 80"
+            )
+    p = real_number("p", p)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p} (n={n})")
+    check_nonnegative("g_exc", g_exc)
+    check_nonnegative("g_inh", g_inh)
+    check_finite("i_ext_mv", i_ext_mv)
     neuron = LIF(
         tau_mem_ms=20.0,
         v_rest_mv=V_REST_MV,
@@ -113,7 +130,15 @@ def build_ei_coba(
 def ei_coba_state(
     network: Network, key: PRNGKeyArray, *, v_std_mv: float = 2.0, dtype=None
 ) -> NetworkState:
-    """Initial state with V(0) ~ N(-60, v_std_mv²) mV, no conductance, no refractoriness."""
+    """Initial state with V(0) ~ N(-60, v_std_mv²) mV, no conductance, no refractoriness.
+
+    Raises:
+        ValueError: if `key` is not a PRNG key, `v_std_mv` is negative or not finite, or
+            `dtype` is not a float dtype.
+    """
+    check_key("key", key)
+    check_nonnegative("v_std_mv", v_std_mv)
+    check_float_dtype("dtype", dtype)
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
     v0 = V_REST_MV + v_std_mv * jr.normal(key, (network.n_neurons,), dtype)
     return init_state(network, v0_mv=v0, dtype=dtype)

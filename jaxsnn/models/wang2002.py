@@ -83,7 +83,15 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._checks import check_finite, check_int, check_nonnegative, check_positive, is_concrete
+from .._checks import (
+    check_finite,
+    check_float_dtype,
+    check_int,
+    check_key,
+    check_nonnegative,
+    check_positive,
+    is_concrete,
+)
 from ..inputs import PoissonDrive
 from ..inputs.truncated_counts import TruncatedPoissonCounts
 from ..network import Network, NetworkState, init_state
@@ -192,17 +200,24 @@ def w_minus(f: float, w_plus: float) -> float:
     return 1.0 - f * (w_plus - 1.0) / (1.0 - f)
 
 
+def _is_real(x) -> bool:
+    # a bool is an int to Python, but True is no pool fraction or weight
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(
+        x, bool | np.bool_
+    )
+
+
 def _check_sizes(n_e: int, n_i: int, f: float, w_plus: float) -> None:
     check_int("n_e", n_e, minimum=3)
     check_int("n_i", n_i, minimum=1)
-    if not (isinstance(f, int | float) and 0.0 < f < 0.5):
+    if not (_is_real(f) and 0.0 < f < 0.5):
         raise ValueError(f"f must be a number in (0, 0.5), got {f!r}")
     sizes = pool_sizes(n_e, f)
     if sizes["A"] < 1 or sizes["N"] < 1:
         raise ValueError(
             f"f={f} with n_e={n_e} leaves a pool empty (A, B: {sizes['A']}, N: {sizes['N']})"
         )
-    if not (isinstance(w_plus, int | float) and math.isfinite(w_plus) and w_plus > 0):
+    if not (_is_real(w_plus) and math.isfinite(w_plus) and w_plus > 0):
         raise ValueError(f"w_plus must be a finite number > 0, got {w_plus!r}")
     if w_minus(f, w_plus) < 0:
         raise ValueError(
@@ -239,9 +254,11 @@ def build_wang2002(
 
     Raises:
         ValueError: sizes or `f` that leave a pool empty, `w_plus` <= 0 or so large that
-            w− < 0, bad `params` (naming the argument).
+            w− < 0, bad `params`, a `dtype` that is not a float dtype (naming the
+            argument).
     """
     _check_sizes(n_e, n_i, f, w_plus)
+    check_float_dtype("dtype", dtype)
     if not isinstance(params, Wang2002Parameters):
         raise ValueError(f"params must be a Wang2002Parameters, got {type(params).__name__}")
     p = params
@@ -342,7 +359,16 @@ def wang2002_state(
 
     Let the network settle for a few hundred ms before the stimulus (its spontaneous
     state), as `Wang2002Protocol.onset_ms` does.
+
+    Raises:
+        ValueError: if `key` is not a PRNG key, `dt_ms` is not a finite number > 0,
+            `params` is not a `Wang2002Parameters` or `dtype` is not a float dtype.
     """
+    check_key("key", key)
+    check_positive("dt_ms", dt_ms)
+    check_float_dtype("dtype", dtype)
+    if not isinstance(params, Wang2002Parameters):
+        raise ValueError(f"params must be a Wang2002Parameters, got {type(params).__name__}")
     dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
     v0 = jr.uniform(key, (network.n_neurons,), dtype, minval=params.v_l_mv, maxval=params.v_th_mv)
     return init_state(network, dt_ms=dt_ms, v0_mv=v0, dtype=dtype)
@@ -380,8 +406,8 @@ class Wang2002Protocol(AbstractTrialTiming):
         check_positive("Wang2002Protocol.interval_ms", self.interval_ms)
         if self.n_steps % self.record_every:
             raise ValueError(
-                f"the trial ({self.duration_ms} ms) must be a whole number of recording "
-                f"windows of {self.record_ms} ms"
+                f"the trial, onset_ms + stimulus_ms = {self.duration_ms} ms, must be a whole "
+                f"number of recording windows of record_ms = {self.record_ms} ms"
             )
 
 
