@@ -35,6 +35,8 @@ def _peer_python(name: str, default: str) -> str:
 
     found = peers.interpreter(name)
     return str(found) if found is not None else default
+
+
 WORKLOADS = ("W1", "W2", "W3", "R1", "T1")
 
 
