@@ -8,8 +8,9 @@ use: `jaxsnn.decision` (the binary-decision model, its training and evaluation),
 `jaxsnn.models` (ready-made networks), `jaxsnn.hybrid` (STDP beside an optax-trained
 readout), `jaxsnn.training` (optax training of spiking classifiers on Yin-Yang and
 Randman, exactly resumable). So do the tools around it: `jaxsnn.analysis` (spike-train
-features), `jaxsnn.datasets` (generated tasks and encoders), `jaxsnn.plot` (matplotlib
-figures), `jaxsnn.theory` (mean-field formulas).
+features), `jaxsnn.datasets` (generated tasks and encoders), `jaxsnn.nir_graph` (NIR
+export and import), `jaxsnn.plot` (matplotlib figures), `jaxsnn.theory` (mean-field
+formulas).
 """
 
 import importlib
@@ -95,7 +96,7 @@ __version__ = "0.1.0"
 
 _APPLICATIONS = ("decision", "models", "hybrid", "training")
 # Tools around the core that not every run needs (plot loads matplotlib on first use).
-_TOOLS = ("analysis", "datasets", "plot", "psychophysics", "theory")
+_TOOLS = ("analysis", "datasets", "nir_graph", "plot", "psychophysics", "theory")
 
 
 def __getattr__(name: str) -> Any:
