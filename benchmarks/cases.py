@@ -359,6 +359,182 @@ def brainpy_w2(python: str | None, repeats: int, mode: str) -> dict:
     )
 
 
+# ---------------------------------------------------------------- W2-sweep
+
+SWEEP_N = 16
+SWEEP_STEPS_QUICK = 500
+
+
+def _sweep_values(mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """(I_ext in mV, scale of the excitatory weights) of each of the 16 networks: the
+    currents evenly spaced over 18-22 mV (BENCHMARKS.md), or at W2's 20 mV with the
+    E weights scaled by 0.9-1.1 (rates stay in W2's asynchronous regime)."""
+    if mode == "current":
+        return np.linspace(18.0, 22.0, SWEEP_N), np.ones(SWEEP_N)
+    return np.full(SWEEP_N, 20.0), np.linspace(0.9, 1.1, SWEEP_N)
+
+
+def _sweep_weights(network, scales: np.ndarray) -> list[np.ndarray]:
+    """Per projection, the batched weights (networks, *weights.shape): one sparsity
+    pattern, the excitatory weights scaled per network."""
+    out = []
+    for proj in network.projections:
+        w = np.asarray(proj.weights)
+        s = scales if proj.pre == "E" else np.ones_like(scales)
+        out.append((s[:, None, None] * w[None]).astype(w.dtype))
+    return out
+
+
+def _pair_weights(network, pre: str, weights: list[np.ndarray]) -> np.ndarray:
+    """The batched weights of the projections from `pre`, (networks, synapses) in the
+    order of `_pairs(network, pre)`."""
+    out = []
+    for proj, w in zip(network.projections, weights, strict=True):
+        if proj.pre != pre:
+            continue
+        keep = np.asarray(proj.targets) < proj.n_post
+        out.append(w[:, keep])
+    return np.concatenate(out, axis=1)
+
+
+def w2_sweep_jaxsnn(mode: str, steps: int, repeats: int) -> dict:
+    """The 16 networks as one vmapped call: connectivity and initial state shared; the
+    current a per-trial `inputs` constant, or each projection's weights a batched array."""
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+
+    from jaxsnn import Record, simulate
+
+    network, state = _w2(4000)
+    currents, scales = _sweep_values(mode)
+    record = Record(counts=True)
+
+    def spikes(net, i_ext):
+        inputs = {"ext_E": i_ext, "ext_I": i_ext}
+        rec = simulate(net, state, steps, dt_ms=DT_MS, inputs=inputs, record=record)[1]
+        return sum(c.sum() for c in rec.counts.values())
+
+    if mode == "current":
+        run = jax.jit(jax.vmap(lambda i: spikes(network, i)))
+        args = (jnp.asarray(currents, jnp.float32),)
+    else:
+
+        def with_weights(ws, i_ext):
+            projs = [p.with_weights(w) for p, w in zip(network.projections, ws, strict=True)]
+            net = eqx.tree_at(lambda n: n.projections, network, tuple(projs))
+            return spikes(net, i_ext)
+
+        run = jax.jit(jax.vmap(with_weights))
+        ws = [jnp.asarray(w) for w in _sweep_weights(network, scales)]
+        args = (ws, jnp.asarray(currents, jnp.float32))
+    compile_s, run_s, counts = _time(lambda r: run(*args), repeats)
+    bio_s = steps * DT_MS * 1e-3
+    rates = np.asarray(counts, float) / (network.n_neurons * bio_s)
+    return _record(
+        "W2-sweep",
+        "jaxsnn",
+        mode,
+        compile_s,
+        run_s,
+        rates.mean(),
+        SWEEP_N,
+        repeats,
+        note=f"one jit(vmap) call for the {SWEEP_N} networks"
+        + (
+            ""
+            if mode == "current"
+            else "; batched weights: Event's vmap rule takes the full product over every "
+            "synapse each step"
+        ),
+        n_steps=steps,
+        n_neurons=network.n_neurons,
+        i_ext_mv=[round(float(x), 4) for x in currents],
+        w_exc_scale=[round(float(x), 4) for x in scales],
+        rates_hz=[round(float(x), 3) for x in rates],
+    )
+
+
+def w2_sweep_brian2(python: str | None, steps: int) -> list[dict]:
+    """Brian2 built once, then both sweeps' networks one after another and in 2
+    processes: per sweep two records (`processes` 1 and 2), the build as `compile_s`."""
+    modes = ("current", "weights")
+    if not python or not os.path.exists(python):
+        note = f"skipped: no Brian2 Python at {python!r} (see README.md to install)"
+        return [
+            _record("W2-sweep", "brian2", m, None, None, None, SWEEP_N, 0, note=note) for m in modes
+        ]
+    network, state = _w2(4000)
+    pre_e, post_e = _pairs(network, "E")
+    pre_i, post_i = _pairs(network, "I")
+    arrays = dict(
+        pre_exc=pre_e,
+        post_exc=post_e,
+        pre_inh=pre_i,
+        post_inh=post_i,
+        v0_mv=np.asarray(state.v, np.float64),
+        n_exc=network.population("E").n,
+        n=network.n_neurons,
+        steps=steps,
+        sweeps=np.array(modes),
+    )
+    for mode in modes:
+        currents, scales = _sweep_values(mode)
+        arrays[f"{mode}_i_ext_mv"] = currents
+        if mode == "weights":
+            ws = _sweep_weights(network, scales)
+            arrays[f"{mode}_w_exc"] = _pair_weights(network, "E", ws)
+            arrays[f"{mode}_w_inh"] = _pair_weights(network, "I", ws)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "w2_sweep.npz")
+        np.savez(path, **arrays)
+        script = os.path.join(os.path.dirname(__file__), "brian2_w2_sweep.py")
+        proc = subprocess.run([python, script, path], capture_output=True, text=True, timeout=900)
+    if proc.returncode:
+        note = f"failed: {proc.stderr.strip().splitlines()[-3:]}"
+        return [
+            _record("W2-sweep", "brian2", m, None, None, None, SWEEP_N, 0, note=note) for m in modes
+        ]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    neuron_s = network.n_neurons * steps * DT_MS * 1e-3
+    records = []
+    for mode in modes:
+        res = out["sweeps"][mode]
+        currents, scales = _sweep_values(mode)
+        for processes, run_s, counts, cpu in (
+            (1, res["seq_s"], res["counts"], res["seq_cpu_s"]),
+            (2, res["par_s"], res["par_counts"], None),
+        ):
+            rates = np.asarray(counts, float) / neuron_s
+            how = "one after another" if processes == 1 else "in 2 processes"
+            records.append(
+                _record(
+                    "W2-sweep",
+                    "brian2",
+                    mode,
+                    out["build_s"],
+                    run_s,
+                    rates.mean(),
+                    SWEEP_N,
+                    1,
+                    note=(
+                        f"Brian2 {out['version']} cpp_standalone, 1 thread per process; "
+                        f"built once, the {SWEEP_N} networks {how} via "
+                        "device.run(run_args=...); compile_s = code generation + C++ build"
+                    ),
+                    cpu_s=cpu,
+                    processes=processes,
+                    n_steps=steps,
+                    i_ext_mv=[round(float(x), 4) for x in currents],
+                    w_exc_scale=[round(float(x), 4) for x in scales],
+                    rates_hz=[round(float(x), 3) for x in rates],
+                    run_s_each=[round(x, 4) for x in res["runs"]] if processes == 1 else None,
+                    child_peak_mem_mb=round(out["peak_mem_mb"], 1),
+                )
+            )
+    return records
+
+
 def run_case(
     name: str,
     quick: bool,
@@ -391,6 +567,14 @@ def run_case(
         if tool == "brian2":
             return [w2_brian2(brian2_python, 3, "N=4000")]
         return [brainpy_w2(brainpy_python, 3, "N=4000")]
+    if name.startswith("W2-sweep:"):
+        tool = name.split(":")[1]
+        steps = SWEEP_STEPS_QUICK if quick else W2_STEPS
+        if tool == "jaxsnn":
+            mode = name.split(":")[2]
+            # batched weights take the full product over every synapse: timed once
+            return [w2_sweep_jaxsnn(mode, steps, reps if mode == "current" else 1)]
+        return w2_sweep_brian2(brian2_python, steps)
     if name.startswith("W3:N="):
         n = int(name.split("=")[1])
         steps = 1000 if quick or n > 40_000 else W2_STEPS
@@ -430,6 +614,8 @@ def case_names(only: set[str], quick: bool, has_t1: bool) -> list[str]:
             "W2:numpy",
             "W2:brainpy",
         ]
+    if "W2-sweep" in only:
+        names += ["W2-sweep:jaxsnn:current", "W2-sweep:jaxsnn:weights", "W2-sweep:brian2"]
     if "W3" in only:
         sizes = [4000, 40_000] if quick else [4000, 40_000, 400_000]
         names += [f"W3:N={n}" for n in sizes]

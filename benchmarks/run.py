@@ -1,4 +1,4 @@
-"""Run the jaxsnn benchmark suite: `python benchmarks/run.py [--quick] [--only W1,W2,W3,T1]`.
+"""Run the jaxsnn benchmark suite: `python benchmarks/run.py [--quick] [--only W1,W2-sweep,...]`.
 
 Every case (workload x tool x mode, see cases.py) runs in its own subprocess so that its
 peak memory (`ru_maxrss`) is its own. Results: benchmarks/results/latest.json (a list of
@@ -37,7 +37,7 @@ def _peer_python(name: str, default: str) -> str:
     return str(found) if found is not None else default
 
 
-WORKLOADS = ("W1", "W2", "W3", "R1", "T1")
+WORKLOADS = ("W1", "W2", "W2-sweep", "W3", "R1", "T1")
 
 
 def machine_info() -> dict:
@@ -152,13 +152,39 @@ def _failed(workload: str, tool: str, case: str, note: str) -> dict:
     }
 
 
+SWEEP_TARGET = ">= 4x faster than Brian2 sequential"
 TARGETS = {
     # (workload, mode, peer): (kind, bound, text)
     ("W2", "N=4000", "brian2"): ("max_ratio", 0.5, "run <= 0.5x Brian2 C++ standalone"),
     ("W1", "vmap256", "numpy"): ("min_speedup", 50.0, ">= 50x faster than NumPy"),
     ("W1", "vmap256", "jax-dense"): ("min_speedup", 15.0, ">= 15x faster than dense JAX"),
     ("R1", "batch64", "snnpy"): ("min_speedup", 50.0, ">= 50x faster than snnpy"),
+    ("W2-sweep", "current", "brian2"): ("min_speedup", 4.0, SWEEP_TARGET),
+    ("W2-sweep", "weights", "brian2"): ("min_speedup", 4.0, SWEEP_TARGET),
 }
+SWEEP_RATE_TOL = 0.10
+
+
+def _peer_label(rec: dict) -> str:
+    """A peer's key in `ratio`: its tool, and how many processes ran the networks where
+    more than one did (W2-sweep's Brian2 runs them in 1 and in 2 processes)."""
+    processes = rec.get("processes") or 1
+    return rec["tool"] if processes == 1 else f"{rec['tool']}-{processes}proc"
+
+
+def _rate_agreement(rec: dict, peer: dict) -> dict | None:
+    """Per-network rates of a W2-sweep jaxsnn record against a peer's: the largest
+    relative difference and whether every network is within SWEEP_RATE_TOL."""
+    ours, theirs = rec.get("rates_hz"), peer.get("rates_hz")
+    if not ours or not theirs or len(ours) != len(theirs):
+        return None
+    diffs = [(a - b) / b if b else float("inf") for a, b in zip(ours, theirs, strict=True)]
+    worst = max(abs(d) for d in diffs)
+    return {
+        "rel_diff": [round(d, 4) for d in diffs],
+        "max_abs_rel_diff": round(worst, 4),
+        "within_tol": worst <= SWEEP_RATE_TOL,
+    }
 
 
 def add_ratios(records: list[dict]) -> None:
@@ -173,14 +199,17 @@ def add_ratios(records: list[dict]) -> None:
             same = (peer["workload"], peer["mode"]) == (rec["workload"], rec["mode"])
             if peer["tool"].startswith("jaxsnn") or not same or not peer.get("run_s"):
                 continue
-            ratios[peer["tool"]] = round(peer["run_s"] / rec["run_s"], 3)
+            label = _peer_label(peer)
+            ratios[label] = round(peer["run_s"] / rec["run_s"], 3)
             if peer.get("cpu_s") and rec.get("cpu_s"):
-                cpu_ratios[peer["tool"]] = round(peer["cpu_s"] / rec["cpu_s"], 3)
-            target = TARGETS.get((rec["workload"], rec["mode"], peer["tool"]))
+                cpu_ratios[label] = round(peer["cpu_s"] / rec["cpu_s"], 3)
+            if rec["workload"] == "W2-sweep" and label == peer["tool"]:
+                rec["rates_vs_" + label] = _rate_agreement(rec, peer)
+            target = TARGETS.get((rec["workload"], rec["mode"], label))
             if target is None:
                 continue
             kind, bound, text = target
-            speedup = ratios[peer["tool"]]
+            speedup = ratios[label]
             met = speedup >= bound if kind == "min_speedup" else 1 / speedup <= bound
             rec.setdefault("targets", []).append(
                 {
@@ -189,7 +218,7 @@ def add_ratios(records: list[dict]) -> None:
                     "measured": f"{speedup:.2f}x faster"
                     if kind == "min_speedup"
                     else f"{1 / speedup:.2f}x Brian2's run time",
-                    "measured_cpu": _cpu_text(kind, cpu_ratios.get(peer["tool"])),
+                    "measured_cpu": _cpu_text(kind, cpu_ratios.get(label)),
                     "missed_by": None
                     if met
                     else (
@@ -278,6 +307,7 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
             f"{_fmt(r.get('run_s'))} | {_fmt(r.get('cpu_s'))} | {_fmt(r.get('peak_mem_mb'), 4)} | "
             f"{_fmt(r.get('rate_hz'))} | {_fmt(r.get('n_trials'))} | {ratio} | {note} |"
         )
+    lines += _sweep_markdown(records)
     lines += ["", "## Targets", ""]
     for r in records:
         for t in r.get("targets", []):
@@ -290,6 +320,67 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
                 f" — {verdict}"
             )
     return "\n".join(lines) + "\n"
+
+
+def _sweep_markdown(records: list[dict]) -> list[str]:
+    """W2-sweep's own tables: times per tool with the ratios and the target, and the
+    mean rate of each of the 16 networks in both tools."""
+    sweep = [r for r in records if r["workload"] == "W2-sweep"]
+    lines = []
+    for mode in dict.fromkeys(r["mode"] for r in sweep):
+        recs = [r for r in sweep if r["mode"] == mode]
+        ours = next((r for r in recs if r["tool"] == "jaxsnn" and r.get("run_s")), None)
+        peers = {_peer_label(r): r for r in recs if r["tool"] != "jaxsnn"}
+        what = "input current" if mode == "current" else "excitatory weights"
+        lines += [
+            "",
+            f"## W2-sweep {mode}: 16 networks differing in {what}",
+            "",
+            "| tool | compile / build s | run s (16 networks) | mean rate Hz | jaxsnn speedup |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        names = {
+            "jaxsnn": "jaxsnn, one vmapped call",
+            "brian2": "Brian2 sequential (one build, 16 runs)",
+            "brian2-2proc": "Brian2 2 processes (one build, 16 runs)",
+        }
+        for label, r in [("jaxsnn", ours)] + list(peers.items()):
+            if r is None:
+                continue
+            speed = (ours or {}).get("ratio", {}).get(label)
+            lines.append(
+                f"| {names.get(label, label)} | {_fmt(r.get('compile_s'))} | "
+                f"{_fmt(r.get('run_s'))} | {_fmt(r.get('rate_hz'))} | "
+                f"{'' if label == 'jaxsnn' or speed is None else f'{speed:.2f}x'} |"
+            )
+        if ours is None:
+            continue
+        ratio = ours.get("ratio", {})
+        seq, par = ratio.get("brian2"), ratio.get("brian2-2proc")
+        if seq is not None:
+            verdict = "met" if seq >= 4.0 else f"**missed** ({4.0 / seq:.1f}x too slow)"
+            lines += [
+                "",
+                f"jaxsnn vs Brian2 sequential: {seq:.2f}x; vs Brian2 2 processes: "
+                f"{_fmt(par)}x. Target {SWEEP_TARGET}: {verdict}.",
+            ]
+        theirs = peers.get("brian2")
+        agree = ours.get("rates_vs_brian2")
+        if not theirs or not agree:
+            continue
+        param = ours["i_ext_mv"] if mode == "current" else ours["w_exc_scale"]
+        head = "I_ext mV" if mode == "current" else "E weight scale"
+        lines += [
+            "",
+            f"| {head} | jaxsnn Hz | Brian2 Hz | difference | within {SWEEP_RATE_TOL:.0%} |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for x, a, b, d in zip(
+            param, ours["rates_hz"], theirs["rates_hz"], agree["rel_diff"], strict=True
+        ):
+            ok = "yes" if abs(d) <= SWEEP_RATE_TOL else "**no**"
+            lines.append(f"| {x:g} | {a:.2f} | {b:.2f} | {d:+.1%} | {ok} |")
+    return lines
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -347,8 +438,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         _worker(args.worker, args.quick, args.brian2_python, args.brainpy_python, args.snnpy_python)
         return 0
-    only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
-    unknown = only - set(WORKLOADS)
+    canonical = {w.upper(): w for w in WORKLOADS}
+    given = {w.strip().upper() for w in args.only.split(",") if w.strip()}
+    unknown = given - set(canonical)
+    only = {canonical[w] for w in given & set(canonical)}
     if unknown:
         parser.error(
             f"--only: unknown workloads {sorted(unknown)}; choose from {','.join(WORKLOADS)}"
