@@ -340,34 +340,19 @@ def _run_decide(args: argparse.Namespace, trainer, outputs, wall0: float) -> int
         )
     )
     t_train = time.perf_counter()
+    options = dict(steps=steps, batch_size=args.batch_size, callback=progress, progress=bars)
     if args.learning == "gradient":
-        try:
-            result = trainer(
-                model,
-                task,
-                key_data,
-                steps=steps,
-                batch_size=args.batch_size,
-                learning_rate=args.lr,
-                trainable=args.trainable,
-                callback=progress,
-                progress=bars,
-                checkpoint=args.train_checkpoint,
-                checkpoint_every=args.train_checkpoint_every,
-            )
-        except ValueError as err:  # the checkpoint changed since the check above
-            print(f"jaxsnn decide: error: {err}", file=sys.stderr)
-            return 2
-    else:
-        result = trainer(
-            model,
-            task,
-            key_data,
-            steps=steps,
-            batch_size=args.batch_size,
-            callback=progress,
-            progress=bars,
+        options |= dict(
+            learning_rate=args.lr,
+            trainable=args.trainable,
+            checkpoint=args.train_checkpoint,
+            checkpoint_every=args.train_checkpoint_every,
         )
+    try:
+        result = trainer(model, task, key_data, **options)
+    except ValueError as err:  # the checkpoint changed since the check above
+        print(f"jaxsnn decide: error: {err}", file=sys.stderr)
+        return 2
     log(f"  training done  [compile {result.compile_seconds:.2f} s, run {result.seconds:.2f} s]")
     trained = result.model
     leaves = [np.asarray(x) for x in jax.tree.leaves(eqx.filter(trained, eqx.is_inexact_array))]
