@@ -16,7 +16,6 @@ import platform
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -384,11 +383,9 @@ def _sweep_markdown(records: list[dict]) -> list[str]:
 
 
 def write_atomic(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from jaxsnn.io import atomic_write  # the umask's file mode, not mkstemp's 0600
+
+    atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def _previous_records(path: str, only: set[str]) -> list[dict]:
