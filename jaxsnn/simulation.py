@@ -214,13 +214,13 @@ def simulate(
             concrete arrays (not inside `jit`/`vmap`).
         chunk_steps: run the steps in chunks of this many steps (a multiple of
             `Record.every`), each continuing from the state the last left, so runs of
-            any length reuse the same compiled programs: the chunk's, and for a remainder
-            one program per power of two below the chunk (at most log2(chunk_steps /
-            every) more, each compiled once). The spikes are those of one run (same keys,
-            same order of operations). Use it when the length changes from call to call;
-            one length is fastest as one scan (None, the default). Not with `plasticity`
-            (its weights change within a run). Each chunk has its own progress bar and,
-            with an explicit `Record.event_capacity`, its own event capacity.
+            any length reuse two compiled programs: one for whole chunks, one for a
+            last, shorter chunk (which skips its extra steps). The spikes are those of
+            one run (same keys, same order of operations). Use it when the length
+            changes from call to call; one length compiles once anyway (None, the
+            default). Not with `plasticity` (its weights change within a run). Each
+            chunk has its own progress bar and, with an explicit
+            `Record.event_capacity`, its own event capacity.
 
     Returns:
         `(final_state, recording)`: the state after the run and a `Recording`.
@@ -246,24 +246,18 @@ def simulate(
         network, state, n_steps, dt_ms, key, inputs, record, plasticity, allow_large_dt
     )
     n_steps = int(n_steps)  # a NumPy integer would be traced by jit
-    lengths = _chunk_lengths(n_steps, chunk_steps, record.every, plasticity)
+    _check_chunks(chunk_steps, record.every, plasticity)
     key = jr.key(0) if key is None else key
     record = record.resolve(network)
-    run_part = lambda state, inputs, n: _run(
+    run_part = lambda state, inputs, n, active=None: _run(
         network, state, inputs, key, n, float(dt_ms), record, plasticity, checkpoint,
-        bool(progress),
+        bool(progress), active,
     )  # fmt: skip
 
     def run():
-        if len(lengths) == 1:
+        if chunk_steps is None:
             return run_part(state, inputs, n_steps)
-        current, recordings, start = state, [], 0
-        for n in lengths:  # a loop over chunks (a few), never over steps
-            part = {k: x[start : start + n] if x.ndim == 2 else x for k, x in inputs.items()}
-            current, recording = run_part(current, part, n)
-            recordings.append(recording)
-            start += n
-        return current, concat_recordings(recordings)
+        return _run_chunks(run_part, state, inputs, n_steps, chunk_steps, record.every)
 
     if not report:
         state, recording = run()
@@ -283,14 +277,9 @@ def simulate(
     return state, recording
 
 
-def _chunk_lengths(
-    n_steps: int, chunk_steps: int | None, every: int, plasticity: Plasticity | None
-) -> list[int]:
-    """The lengths of the chunks `simulate` runs: whole chunks, then the remainder as
-    powers of two times `every`, largest first (so any length needs only those
-    programs)."""
+def _check_chunks(chunk_steps: int | None, every: int, plasticity: Plasticity | None) -> None:
     if chunk_steps is None:
-        return [n_steps]
+        return
     check_int("chunk_steps", chunk_steps, minimum=1)
     if chunk_steps % every:
         raise ValueError(f"chunk_steps={chunk_steps} must be a multiple of Record.every={every}")
@@ -299,10 +288,44 @@ def _chunk_lengths(
             "chunk_steps does not combine with plasticity: the plastic weights change "
             "within the run, and each chunk would start again from the network's weights"
         )
-    whole, rest = divmod(n_steps, chunk_steps)
-    windows = rest // every
-    powers = [every << b for b in reversed(range(windows.bit_length())) if windows >> b & 1]
-    return [chunk_steps] * whole + powers
+
+
+def _run_chunks(run_part, state, inputs, n_steps: int, chunk_steps: int, every: int):
+    """`n_steps` steps as chunks of `chunk_steps`: two compiled programs at most, one for
+    whole chunks and one for a last, shorter chunk, which is told how many of its steps
+    to take (the steps it skips leave the state as it is, what they would have recorded
+    is cut off). A skipped-step test in every chunk would cost about as much as a small
+    network's step on a CPU, so whole chunks run without it."""
+    current, recordings = state, []
+    for start in range(0, n_steps, chunk_steps):  # a loop over chunks, never over steps
+        n = min(chunk_steps, n_steps - start)
+        part = {}
+        for name, x in inputs.items():
+            if x.ndim == 2:  # time series: this chunk's rows, padded to the chunk's length
+                x = x[start : start + n]
+                x = jnp.pad(x, ((0, chunk_steps - n), (0, 0))) if n < chunk_steps else x
+            part[name] = x
+        if n == chunk_steps:
+            current, recording = run_part(current, part, chunk_steps)
+        else:
+            active = jnp.asarray(n, jnp.int32)
+            current, recording = run_part(current, part, chunk_steps, active)
+            recording = _first_steps(recording, n, every)
+        recordings.append(recording)
+    return current, concat_recordings(recordings) if len(recordings) > 1 else recordings[0]
+
+
+def _first_steps(recording: Recording, n: int, every: int) -> Recording:
+    """`recording` of a chunk that took only its first `n` steps."""
+    windows = lambda d: jax.tree.map(lambda x: x[: n // every], d)
+    return dataclasses.replace(
+        recording,
+        spikes=windows(recording.spikes),
+        v=windows(recording.v),
+        rates_hz=windows(recording.rates_hz),
+        states=windows(recording.states),
+        events={k: dataclasses.replace(e, n_steps=n) for k, e in recording.events.items()},
+    )
 
 
 def _warn_overflow(recording: Recording) -> None:
@@ -369,7 +392,12 @@ def _windows(n_steps: int, record: Record, per_window: bool, progress: bool):
 
 
 @eqx.filter_jit
-def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkpoint, progress):
+def _run(
+    network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkpoint, progress,
+    active=None,
+):  # fmt: skip
+    """The compiled run; `active` (a traced count, or None for all) is the number of the
+    `n_steps` steps to take, so one program serves every length up to `n_steps`."""
     network, state = _checked_values(network, state)
     per_window = record.per_window or plasticity is not None
     every, windows, tail = _windows(n_steps, record, per_window, progress)
@@ -426,6 +454,13 @@ def _run(network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkp
 
     if checkpoint:
         one_step = jax.checkpoint(one_step)
+    if active is not None:
+        take_step = one_step
+
+        def one_step(carry, data_t):
+            # the step count since the start decides; skipped steps keep the carry
+            go = carry[0].t - t_start < active
+            return jax.lax.cond(go, take_step, lambda c, _: (c, None), carry, data_t)
 
     # The token is drawn at trace time: one per compiled program, so repeated calls of
     # one program share a bar slot and concurrent programs do not.
