@@ -278,15 +278,11 @@ def w2_numpy(steps: int, mode: str) -> dict:
     return _record("W2", "numpy", mode, None, run_s, rate, 1, 1, note=note)
 
 
-def _w2_npz(folder: str) -> str:
-    """Write W2's exact synapses and initial potentials for a peer (the arrays that
-    brian2_w2.py and brainpy_w2.py read) and return the file's path."""
-    network, state = _w2(4000)
+def _w2_arrays(network, state, steps: int) -> dict:
+    """W2's exact synapses and initial potentials, as the peers' scripts read them."""
     pre_e, post_e = _pairs(network, "E")
     pre_i, post_i = _pairs(network, "I")
-    path = os.path.join(folder, "w2.npz")
-    np.savez(
-        path,
+    return dict(
         pre_exc=pre_e,
         post_exc=post_e,
         pre_inh=pre_i,
@@ -294,8 +290,14 @@ def _w2_npz(folder: str) -> str:
         v0_mv=np.asarray(state.v, np.float64),
         n_exc=network.population("E").n,
         n=network.n_neurons,
-        steps=W2_STEPS,
+        steps=steps,
     )
+
+
+def _w2_npz(folder: str) -> str:
+    """Write W2's arrays for a peer (brian2_w2.py, brainpy_w2.py) and return the path."""
+    path = os.path.join(folder, "w2.npz")
+    np.savez(path, **_w2_arrays(*_w2(4000), W2_STEPS))
     return path
 
 
@@ -465,19 +467,7 @@ def w2_sweep_brian2(python: str | None, steps: int) -> list[dict]:
             _record("W2-sweep", "brian2", m, None, None, None, SWEEP_N, 0, note=note) for m in modes
         ]
     network, state = _w2(4000)
-    pre_e, post_e = _pairs(network, "E")
-    pre_i, post_i = _pairs(network, "I")
-    arrays = dict(
-        pre_exc=pre_e,
-        post_exc=post_e,
-        pre_inh=pre_i,
-        post_inh=post_i,
-        v0_mv=np.asarray(state.v, np.float64),
-        n_exc=network.population("E").n,
-        n=network.n_neurons,
-        steps=steps,
-        sweeps=np.array(modes),
-    )
+    arrays = _w2_arrays(network, state, steps) | dict(sweeps=np.array(modes))
     for mode in modes:
         currents, scales = _sweep_values(mode)
         arrays[f"{mode}_i_ext_mv"] = currents
