@@ -112,7 +112,7 @@ def resume_checkpoint(
         (np.zeros((n,), start.losses.dtype), np.zeros((n,), start.accuracies.dtype)),
     )
     try:
-        saves.load(path, like)
+        saves.check_match(saved, like, path)  # the file is read once, above
     except ValueError as err:
         raise ValueError(f"{refuse} does not fit this model and optimiser: {err}") from None
     return saved

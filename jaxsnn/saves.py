@@ -191,7 +191,7 @@ def load(path: str | os.PathLike, like: T | None = None, *, trusted: bool = Fals
     tree = _read(path, trusted)
     if like is None:
         return tree
-    _check_match(tree, like, path)
+    check_match(tree, like, path)
     return tree
 
 
@@ -210,7 +210,10 @@ def _describe(path) -> str:
     return jax.tree_util.keystr(path) or "(the whole object)"
 
 
-def _check_match(tree, like, path: Path) -> None:
+def check_match(tree, like, path: str | os.PathLike) -> None:
+    """Raise ValueError naming the first difference of structure, shape or dtype between
+    `tree`, loaded from `path`, and `like` (what `load(path, like)` checks)."""
+    path = Path(path)
     saved = jax.tree_util.tree_flatten_with_path(tree, is_leaf=_is_key)[0]
     given = jax.tree_util.tree_flatten_with_path(like, is_leaf=_is_key)[0]
     saved_paths = [_describe(p) for p, _ in saved]

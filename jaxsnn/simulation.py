@@ -231,8 +231,6 @@ def simulate(
             missing key. At run time (under jit too), `eqx.EquinoxRuntimeError` for
             weights or potentials that are NaN or infinite.
     """
-    # arrays, not Python numbers: jit would take a number as a constant of the program
-    # and compile anew for every value
     if not isinstance(network, Network):
         raise ValueError(f"network must be a Network, got {type(network).__name__}")
     if inputs is not None and not isinstance(inputs, Mapping):
@@ -241,6 +239,8 @@ def simulate(
         )
     for name, x in (inputs or {}).items():
         check_real(f"inputs[{name!r}]", x)
+    # arrays, not Python numbers: jit would take a number as a constant of the program
+    # and compile anew for every value
     inputs = {name: jnp.asarray(x) for name, x in (inputs or {}).items()}
     check_simulation(
         network, state, n_steps, dt_ms, key, inputs, record, plasticity, allow_large_dt
