@@ -295,7 +295,8 @@ def _w2_arrays(network, state, steps: int) -> dict:
 
 
 def _w2_npz(folder: str) -> str:
-    """Write W2's arrays for a peer (brian2_w2.py, brainpy_w2.py) and return the path."""
+    """Write W2's arrays for a peer (brian2_w2.py, brainpy_w2.py, brainstate_w2.py) and
+    return the path."""
     path = os.path.join(folder, "w2.npz")
     np.savez(path, **_w2_arrays(*_w2(4000), W2_STEPS))
     return path
@@ -304,7 +305,7 @@ def _w2_npz(folder: str) -> str:
 def _w2_peer(tool: str, python: str | None, script: str, repeats: int, mode: str, note) -> dict:
     """Run a peer's W2 script with its own environment's Python on W2's exact synapses;
     `note(output)` describes the run. A missing peer gives a "skipped" record."""
-    name = {"brian2": "Brian2", "brainpy": "BrainPy"}[tool]
+    name = {"brian2": "Brian2", "brainpy": "BrainPy", "brainstate": "brainstate"}[tool]
     if not python or not os.path.exists(python):
         note = f"skipped: no {name} Python at {python!r} (see README.md to install)"
         return _record("W2", tool, mode, None, None, None, 1, 0, note=note)
@@ -357,6 +358,20 @@ def brainpy_w2(python: str | None, repeats: int, mode: str) -> dict:
         lambda out: (
             f"BrainPy {out['version']} on CPU, jit: {out['method']}; compile_s = "
             "first call minus a warm call"
+        ),
+    )
+
+
+def brainstate_w2(python: str | None, repeats: int, mode: str) -> dict:
+    return _w2_peer(
+        "brainstate",
+        python,
+        "brainstate_w2.py",
+        repeats,
+        mode,
+        lambda out: (
+            f"{out['version']} on CPU, jit: {out['method']}; compile_s = first call minus"
+            " a warm call"
         ),
     )
 
@@ -556,6 +571,13 @@ def run_case(
             return [w2_numpy(2000 if quick else W2_STEPS, "N=4000")]
         if tool == "brian2":
             return [w2_brian2(brian2_python, 3, "N=4000")]
+        if tool == "brainstate":
+            # run.py passes no interpreter for this peer: peers.py finds it (or
+            # JAXSNN_BRAINSTATE_PYTHON)
+            from peers import interpreter
+
+            python = interpreter("brainstate")
+            return [brainstate_w2(python and str(python), 3, "N=4000")]
         return [brainpy_w2(brainpy_python, 3, "N=4000")]
     if name.startswith("W2-sweep:"):
         tool = name.split(":")[1]
@@ -603,6 +625,7 @@ def case_names(only: set[str], quick: bool, has_t1: bool) -> list[str]:
             "W2:jax-dense",
             "W2:numpy",
             "W2:brainpy",
+            "W2:brainstate",
         ]
     if "W2-sweep" in only:
         names += ["W2-sweep:jaxsnn:current", "W2-sweep:jaxsnn:weights", "W2-sweep:brian2"]
