@@ -13,7 +13,9 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Int
 
+from . import native as _native
 from .layout import DenseLayout, SparseLayout
+from .native.tangent import event_weight_tangent
 
 
 def default_buckets() -> tuple[int, ...]:
@@ -166,41 +168,136 @@ def _batched(ws, tgs, s, layouts, sizes):
     return _switch(count, pooled, zeros, events, full)
 
 
+def _is_zero(tangent) -> bool:
+    return isinstance(tangent, jax.custom_derivatives.SymbolicZero)
+
+
+def _members(sources, g):
+    return [p for p, src in enumerate(sources) if src == g]
+
+
+def _per_source(fn, ws, tgs, ss, layouts, sources, *extra):
+    """`fn(ws_g, tgs_g, s_g, layouts_g, *extra_g)` for each source g, results back in
+    projection order."""
+    out = [None] * len(ws)
+    for g, s in enumerate(ss):
+        members = _members(sources, g)
+        group_ws, group_tgs = tuple(ws[p] for p in members), tuple(tgs[p] for p in members)
+        lays = tuple(layouts[p] for p in members)
+        drives = fn(group_ws, group_tgs, s, lays, *(e[g] for e in extra))
+        for p, o in zip(members, drives, strict=True):
+            out[p] = o
+    return tuple(out)
+
+
+def _full_all(ws, tgs, ss, layouts, sources):
+    """`_full` of every projection, each on its own source's signal."""
+    return tuple(
+        _full(w, tg, ss[src], n)
+        for w, tg, (n, _), src in zip(ws, tgs, layouts, sources, strict=True)
+    )
+
+
+def _native_all(ws, tgs, ss, layouts, sources):
+    """Every product in one native call (`jaxsnn.native`); leading batch axes of `ws`/
+    `tgs` must be leading axes of the signals' batch."""
+    dt = jnp.result_type(*ws, *ss)
+    out = _native.event_drives(
+        [w.astype(dt) for w in ws],
+        tgs,
+        [s.astype(dt) for s in ss],
+        sources,
+        [n for n, _ in layouts],
+    )
+    return tuple(
+        o.astype(jnp.result_type(w, ss[src])) for o, w, src in zip(out, ws, sources, strict=True)
+    )
+
+
+def native_usable(ws, ss) -> bool:
+    """Whether the products can run natively (CPU, float32/64 drives)."""
+    return _native.usable(jnp.result_type(*ws, *ss))
+
+
 @functools.cache
-def event_fn(layouts: tuple[tuple[int, bool], ...], sizes: tuple[int, ...]):
-    """The event-driven products of projections from one source, for static layouts
-    ((n_post, sparse) per projection) and bucket sizes, with their batching rule and
-    their derivative (see `Event`)."""
+def event_fn(
+    layouts: tuple[tuple[int, bool], ...],
+    sources: tuple[int, ...],
+    sizes: tuple[tuple[int, ...], ...],
+    native: bool = False,
+):
+    """The event-driven products of projections, for static layouts ((n_post, sparse)
+    per projection), the index of each projection's presynaptic signal (`sources`) and
+    bucket sizes (per signal), with their batching rule and their derivative (see
+    `Event`). `native`: the forward pass in one native CPU call (`native_usable` must
+    hold); else one event list per signal, shared by its projections."""
 
     @jax.custom_batching.custom_vmap
-    def forward(ws, tgs, s):
-        return _single(ws, tgs, s, layouts, sizes)
+    def forward(ws, tgs, ss):
+        if native:
+            return _native_all(ws, tgs, ss, layouts, sources)
+        return _per_source(_single, ws, tgs, ss, layouts, sources, sizes)
 
     @forward.def_vmap
-    def forward_vmap(axis_size, in_batched, ws, tgs, s):
-        ws_b, tgs_b, s_b = in_batched
-        if not (any(ws_b) or any(jax.tree.leaves(tgs_b))):
-            if not s_b:
-                s = jnp.broadcast_to(s, (axis_size, *s.shape))
-            out = _batched(ws, tgs, s, layouts, sizes)
-            return out, tuple(True for _ in out)
-        axes = jax.tree.map(lambda bt: 0 if bt else None, (ws_b, tgs_b, s_b))
-        out = jax.vmap(lambda *a: _full_products(*a, layouts), in_axes=axes)(ws, tgs, s)
-        out = tuple(o.astype(jnp.result_type(w, s)) for o, w in zip(out, ws, strict=True))
+    def forward_vmap(axis_size, in_batched, ws, tgs, ss):
+        ws_b, tgs_b, ss_b = in_batched
+        # every signal batched: the rules below index trials along axis 0 of each
+        ss = tuple(
+            s if b else jnp.broadcast_to(s, (axis_size, *s.shape))
+            for s, b in zip(ss, ss_b, strict=True)
+        )
+        if native:
+            # One call for the batch: the kernel reads batched weights/targets as leading
+            # axes of the spikes' batch and shared ones once.
+            out = _native_all(ws, tgs, ss, layouts, sources)
+        elif not (any(ws_b) or any(jax.tree.leaves(tgs_b))):
+            out = _per_source(_batched, ws, tgs, ss, layouts, sources, sizes)
+        else:
+            axes = jax.tree.map(lambda bt: 0 if bt else None, (ws_b, tgs_b))
+            out = jax.vmap(
+                lambda w, t, s: _full_all(w, t, s, layouts, sources), in_axes=(*axes, 0)
+            )(ws, tgs, ss)
+            out = tuple(
+                o.astype(jnp.result_type(w, ss[src]))
+                for o, w, src in zip(out, ws, sources, strict=True)
+            )
         return out, tuple(True for _ in out)
 
     @jax.custom_jvp
-    def product(ws, tgs, s):
-        return forward(ws, tgs, s)
+    def product(ws, tgs, ss):
+        return forward(ws, tgs, ss)
 
-    @product.defjvp
     def product_jvp(primals, tangents):
-        ws, tgs, s = primals
-        ws_dot, _, s_dot = tangents
-        out = forward(ws, tgs, s)
-        by_s = _full_products(ws, tgs, s_dot, layouts)
-        by_w = _full_products(ws_dot, tgs, s, layouts)
-        out_dot = tuple((a + c).astype(o.dtype) for a, c, o in zip(by_s, by_w, out, strict=True))
+        ws, tgs, ss = primals
+        ws_dot, _, ss_dot = tangents
+        out = forward(ws, tgs, ss)
+        # Symbolic zeros (inputs not differentiated, e.g. data spikes or frozen weights)
+        # contribute no term: no dense product of zeros in the forward pass.
+        terms = [[] for _ in out]
+        for p, src in enumerate(sources):
+            if not _is_zero(ss_dot[src]):
+                terms[p].append(_full(ws[p], tgs[p], ss_dot[src], layouts[p][0]))
+        moving = [p for p, w_dot in enumerate(ws_dot) if not _is_zero(w_dot)]
+        if moving and native:
+            # event-driven in the weights, forward and (its transpose) backward
+            dt = jnp.result_type(*ws, *ss)
+            by_w = event_weight_tangent(
+                [ws_dot[p].astype(dt) for p in moving],
+                [tgs[p] for p in moving],
+                [s.astype(dt) for s in ss],
+                [sources[p] for p in moving],
+                [layouts[p][0] for p in moving],
+            )
+        else:
+            by_w = [_full(ws_dot[p], tgs[p], ss[sources[p]], layouts[p][0]) for p in moving]
+        for p, d in zip(moving, by_w, strict=True):
+            terms[p].append(d)
+        out_dot = tuple(
+            sum(t[1:], t[0]).astype(o.dtype) if t else jnp.zeros_like(o)
+            for t, o in zip(terms, out, strict=True)
+        )
         return out, out_dot
+
+    product.defjvp(product_jvp, symbolic_zeros=True)
 
     return product

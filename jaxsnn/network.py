@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import equinox as eqx
@@ -387,11 +387,14 @@ def step_prepared(
     key: PRNGKeyArray,
     weights: Sequence[Array] | None = None,
     before_reset: bool = False,
+    exchange: Callable[[Array], Array] | None = None,
 ) -> tuple[NetworkState, StepOutput]:
     """One step of a prepared network (see `network_step`); `weights` replaces the
     projections' weights (one array per projection, e.g. the plastic weights of this
     step); `before_reset` also returns V before the reset (`StepOutput.v_before_reset`,
-    from each model's `step_before_reset`)."""
+    from each model's `step_before_reset`); `exchange` maps each population's spikes
+    before any projection sees them (None: as they are; a network whose neurons are split
+    over devices gathers every device's share there, `jaxsnn.neuron_sharding`)."""
     network, dt_ms = prepared.network, prepared.dt_ms
     projections = network.projections
     dtype = state.spikes.dtype
@@ -404,7 +407,8 @@ def step_prepared(
         inp.name: inp.spikes(data.get(inp.name), stream(k_t, inp.name), dt_ms, dtype)
         for inp in network.spike_inputs
     }
-    sources |= {name: state.spikes[sl] for name, sl in slices.items()}
+    own = {name: state.spikes[sl] for name, sl in slices.items()}
+    sources |= own if exchange is None else {name: exchange(s) for name, s in own.items()}
     # 2. delays, presynaptic stages, propagation, postsynaptic stages
     delays = dict(state.delays)
     delayed: dict[str, Array] = {}  # ring name -> the spikes it delivers in this step
@@ -422,21 +426,28 @@ def step_prepared(
         presynaptic.append(pre_state)
         signals.append(signal)
         signal_keys.append(base if pre_state is None else (base, i))
-    groups: dict[tuple, list[int]] = {}
+    # per propagation strategy, its projections grouped by the signal they share
+    groups: dict[Any, dict[Any, list[int]]] = {}
     for i, proj in enumerate(projections):
-        groups.setdefault((signal_keys[i], proj.propagation), []).append(i)
+        groups.setdefault(proj.propagation, {}).setdefault(signal_keys[i], []).append(i)
     drives: list = [None] * len(projections)
-    for (_, propagation), members in groups.items():
+    for propagation, by_signal in groups.items():
         # per-synapse delays act on their virtual layout (never plastic: see jaxsnn.plasticity)
-        ws = [
-            weights[i] if prepared.virtual[i] is None else prepared.virtual[i][0] for i in members
+        work = [
+            (
+                [weights[i] if prepared.virtual[i] is None else prepared.virtual[i][0] for i in ms],
+                [
+                    projections[i].layout if prepared.virtual[i] is None else prepared.virtual[i][1]
+                    for i in ms
+                ],
+                signals[ms[0]],
+            )
+            for ms in by_signal.values()
         ]
-        lays = [
-            projections[i].layout if prepared.virtual[i] is None else prepared.virtual[i][1]
-            for i in members
-        ]
-        for i, d in zip(members, propagation.drives(ws, lays, signals[members[0]]), strict=True):
-            drives[i] = d
+        results = propagation.drives_of_signals(work)
+        for members, group_drives in zip(by_signal.values(), results, strict=True):
+            for i, d in zip(members, group_drives, strict=True):
+                drives[i] = d
     effects: dict[str, list[NeuronInput]] = {name: [] for name in slices}
     synapses = []
     for i, proj in enumerate(projections):

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import equinox as eqx
 from jaxtyping import Array, Float
 
-from ._event import default_buckets, event_fn, sizes_for
+from ._event import default_buckets, event_fn, native_usable, sizes_for
 from .layout import AbstractLayout
 
 
@@ -41,6 +41,19 @@ class AbstractPropagation(eqx.Module):
     ) -> tuple[Float[Array, " n_post"], ...]:
         """The drive of each projection (weights and layout, in order) given the signal
         `s_pre` they share (weight units: mV or conductance)."""
+
+    def drives_of_signals(
+        self,
+        groups: Sequence[
+            tuple[
+                Sequence[Float[Array, "n_pre k"]], Sequence[AbstractLayout], Float[Array, " n_pre"]
+            ]
+        ],
+    ) -> list[tuple[Float[Array, " n_post"], ...]]:
+        """`drives` of several signals at once: for each `(weights, layouts, s_pre)` group,
+        its projections' drives. The engine hands a strategy every group of a step that
+        uses it, so a strategy can do a step's work in one pass (see `Event`)."""
+        return [self.drives(w, lays, s) for w, lays, s in groups]
 
     def __call__(
         self,
@@ -112,14 +125,23 @@ class Event(AbstractPropagation):
     gradients of neurons that did not spike are kept) and the weight tangent is weighted by
     the spikes. Those tangents cost one full product each, paid only when differentiating.
 
+    On CPU the forward pass runs instead in a native kernel (`jaxsnn.native`: one C++
+    call per projection and step that walks the rows of the neurons that spiked, for a
+    single trial or a whole vmapped batch, shared or batched weights alike), when it
+    could be built; the derivative stays the one above. The pure-JAX path (buckets,
+    compaction, switch) serves GPUs, other dtypes, and CPUs without a C++ compiler.
+
     Attributes:
         buckets: increasing event-list sizes K to choose from (per trial; under vmap the
             sequence is continued by factors of 4 up to the batch's total); a static tuple.
             The default, powers of 2 from 4 to 32768, bounds the padding at 2x; sizes
-            above n_pre/4 are dropped.
+            above n_pre/4 are dropped. Not used by the native kernel.
+        native: use the native CPU kernel where it is available (default); False
+            always runs the pure-JAX path.
     """
 
     buckets: tuple[int, ...] = eqx.field(static=True, default_factory=default_buckets)
+    native: bool = eqx.field(static=True, default=True)
 
     def __check_init__(self):
         b = tuple(self.buckets)
@@ -127,6 +149,8 @@ class Event(AbstractPropagation):
             raise ValueError(
                 f"Event.buckets must be increasing positive ints, got {self.buckets!r}"
             )
+        if not isinstance(self.native, bool):
+            raise ValueError(f"Event.native must be True or False, got {self.native!r}")
 
     def check_layout(self, layout, name):
         if not layout.event_rows:
@@ -136,12 +160,28 @@ class Event(AbstractPropagation):
             )
 
     def drives(self, weights, layouts, s_pre):
-        n_pre = s_pre.shape[0]
-        for lay in layouts:
-            if s_pre.shape != (lay.n_pre,):
-                raise ValueError(
-                    f"Event: presynaptic signal must have shape ({lay.n_pre},), got {s_pre.shape}"
-                )
-        static = tuple((lay.n_post, lay.targets is not None) for lay in layouts)
-        fn = event_fn(static, sizes_for(self.buckets, n_pre))
-        return fn(tuple(weights), tuple(lay.targets for lay in layouts), s_pre)
+        return self.drives_of_signals([(weights, layouts, s_pre)])[0]
+
+    def drives_of_signals(self, groups):
+        ws, tgs, lays, sources, signals = [], [], [], [], []
+        for g, (weights, layouts, s_pre) in enumerate(groups):
+            for lay in layouts:
+                if s_pre.shape != (lay.n_pre,):
+                    raise ValueError(
+                        f"Event: presynaptic signal must have shape ({lay.n_pre},), "
+                        f"got {s_pre.shape}"
+                    )
+            ws += list(weights)
+            tgs += [lay.targets for lay in layouts]
+            lays += [(lay.n_post, lay.targets is not None) for lay in layouts]
+            sources += [g] * len(layouts)
+            signals.append(s_pre)
+        sizes = tuple(sizes_for(self.buckets, s.shape[0]) for s in signals)
+        native = self.native and native_usable(ws, signals)
+        fn = event_fn(tuple(lays), tuple(sources), sizes, native)
+        out = fn(tuple(ws), tuple(tgs), tuple(signals))
+        drives, start = [], 0
+        for weights, _, _ in groups:
+            drives.append(tuple(out[start : start + len(weights)]))
+            start += len(weights)
+        return drives

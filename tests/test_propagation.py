@@ -33,11 +33,18 @@ BUCKETS = (2, 8, 32, 64)
 COUNTS = (0, 1, 2, 3, 8, 9, 32, 33, 64, 65, N_PRE)
 
 
-def event_drive(weights, targets, s, n_post, buckets):
+def event_drive(weights, targets, s, n_post, buckets, native=True):
     """`Event` on raw arrays: ELL weights with targets, or dense weights (targets None)."""
     n_pre = weights.shape[0]
     layout = DenseLayout(n_pre, n_post) if targets is None else SparseLayout(n_pre, n_post, targets)
-    return Event(buckets)(weights, layout, s)
+    return Event(buckets, native)(weights, layout, s)
+
+
+@pytest.fixture(params=[True, False], ids=["native", "pure-jax"])
+def native(request):
+    """Each `Event` test runs on the native CPU kernel and on the pure-JAX path (which
+    GPUs use): both must equal the independent truth."""
+    return request.param
 
 
 def drives(event, projections, s):
@@ -74,29 +81,29 @@ TOL = dict(rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("sparse", [True, False])
-def test_forward_equals_dense_at_every_bucket(sparse):
+def test_forward_equals_dense_at_every_bucket(sparse, native):
     weights, targets = _ell()
     truth = _dense_of(weights, targets)
     w_arg, t_arg = (weights, targets) if sparse else (jnp.asarray(truth, jnp.float32), None)
-    fn = jax.jit(lambda s: event_drive(w_arg, t_arg, s, N_POST, BUCKETS))
+    fn = jax.jit(lambda s: event_drive(w_arg, t_arg, s, N_POST, BUCKETS, native))
     for count in COUNTS:
         s = _spikes(count)
         np.testing.assert_allclose(fn(s), np.asarray(s, np.float64) @ truth, **TOL)
 
 
-def test_graded_spike_values_are_weighted():
+def test_graded_spike_values_are_weighted(native):
     weights, targets = _ell()
     s = _spikes(5) * 0.25
-    got = jax.jit(lambda x: event_drive(weights, targets, x, N_POST, BUCKETS))(s)
+    got = jax.jit(lambda x: event_drive(weights, targets, x, N_POST, BUCKETS, native))(s)
     np.testing.assert_allclose(got, np.asarray(s) @ _dense_of(weights, targets), **TOL)
 
 
 @pytest.mark.parametrize("sparse", [True, False])
-def test_vmap_pools_the_batch_and_equals_dense(sparse):
+def test_vmap_pools_the_batch_and_equals_dense(sparse, native):
     weights, targets = _ell(1)
     truth = _dense_of(weights, targets)
     w_arg, t_arg = (weights, targets) if sparse else (jnp.asarray(truth, jnp.float32), None)
-    fn = jax.jit(jax.vmap(lambda s: event_drive(w_arg, t_arg, s, N_POST, BUCKETS)))
+    fn = jax.jit(jax.vmap(lambda s: event_drive(w_arg, t_arg, s, N_POST, BUCKETS, native)))
     # totals over a batch of 4: 0, 4, 12 (bucket 32), 36, 132, 260, all (> pooled buckets)
     for count in (0, 1, 3, 9, 33, 65, N_PRE):
         s = _spikes(count, batch=4)
@@ -109,11 +116,11 @@ def test_vmap_pools_the_batch_and_equals_dense(sparse):
         np.testing.assert_allclose(fn(batch), np.asarray(batch, np.float64) @ truth, **TOL)
 
 
-def test_vmap_with_batched_weights_falls_back_to_full_product():
+def test_vmap_with_batched_weights(native):
     weights, targets = _ell(2)
     ws = jnp.stack([weights, 2 * weights])
     s = _spikes(5, batch=2)
-    got = jax.vmap(lambda w, x: event_drive(w, targets, x, N_POST, BUCKETS))(ws, s)
+    got = jax.vmap(lambda w, x: event_drive(w, targets, x, N_POST, BUCKETS, native))(ws, s)
     truth = _dense_of(weights, targets)
     want = np.stack([np.asarray(s[0]) @ truth, 2 * np.asarray(s[1]) @ truth])
     np.testing.assert_allclose(got, want, **TOL)
@@ -123,7 +130,7 @@ def _loss(drive_fn):
     return lambda w, s: jnp.sum(jnp.sin(drive_fn(w, s)))
 
 
-def test_gradients_equal_full_product():
+def test_gradients_equal_full_product(native):
     """The derivative is that of Σ w s: the spike gradient reaches neurons that did not
     spike (the surrogate path), the weight gradient is weighted by the spikes."""
     weights, targets = _ell(3)
@@ -132,7 +139,7 @@ def test_gradients_equal_full_product():
         contrib = s[:, None] * w
         return jnp.zeros((N_POST,), w.dtype).at[targets].add(contrib, mode="drop")
 
-    event = lambda w, s: event_drive(w, targets, s, N_POST, BUCKETS)
+    event = lambda w, s: event_drive(w, targets, s, N_POST, BUCKETS, native)
     grads = {f: jax.jit(jax.grad(_loss(f), argnums=(0, 1))) for f in (event, full)}
     jvps = {f: jax.jit(lambda w, s, t, f=f: jax.jvp(f, (w, s), t)[1]) for f in (event, full)}
     tangents = (jnp.ones_like(weights), jnp.linspace(-1.0, 1.0, N_PRE))
@@ -147,10 +154,10 @@ def test_gradients_equal_full_product():
         )
 
 
-def test_vmap_of_grad_equals_grad_of_vmap():
+def test_vmap_of_grad_equals_grad_of_vmap(native):
     weights, targets = _ell(4)
     s = _spikes(4, batch=3)
-    loss = _loss(lambda w, x: event_drive(w, targets, x, N_POST, BUCKETS))
+    loss = _loss(lambda w, x: event_drive(w, targets, x, N_POST, BUCKETS, native))
     per_trial = jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0)))(weights, s).sum(0)
     pooled = jax.jit(jax.grad(lambda w: jax.vmap(lambda x: loss(w, x))(s).sum()))(weights)
     np.testing.assert_allclose(per_trial, pooled, **TOL)
@@ -291,12 +298,12 @@ def _projection(n_post, sparse, k=None):
     )
 
 
-def test_one_event_list_serves_every_projection_of_a_source():
+def test_one_event_list_serves_every_projection_of_a_source(native):
     """`Event.drives` (one compaction shared by all projections of a source, as
     `network_step` uses it) equals each projection's full product, at every bucket, in a
     single trial and pooled over a batch."""
     projections, truths = _group()
-    event = Event(BUCKETS)
+    event = Event(BUCKETS, native)
     single = jax.jit(lambda s: drives(event, projections, s))
     batched = jax.jit(jax.vmap(lambda s: drives(event, projections, s)))
     for count in COUNTS:
@@ -309,9 +316,9 @@ def test_one_event_list_serves_every_projection_of_a_source():
             np.testing.assert_allclose(got, np.asarray(s, np.float64) @ truth, **TOL)
 
 
-def test_grouped_gradients_equal_full_products():
+def test_grouped_gradients_equal_full_products(native):
     projections, truths = _group()
-    event = Event(BUCKETS)
+    event = Event(BUCKETS, native)
     mats = [jnp.asarray(t, jnp.float32) for t in truths]
 
     def loss_event(s):
