@@ -17,6 +17,7 @@ weights, 0 where no synapse exists.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import ClassVar
 
 import equinox as eqx
@@ -90,6 +91,31 @@ class AbstractLayout(eqx.Module):
         targets: synapse (i, j) with a delay of d steps lands on `d·n_post + j`, so one
         product gives the drive of every future step at once (per-synapse delays)."""
 
+    def split_posts(
+        self, arrays: Sequence[Float[Array, "n_pre k"]], parts: int
+    ) -> list[tuple[AbstractLayout, list[Float[Array, "n_pre k_part"]]]]:
+        """This layout cut into `parts` blocks of consecutive postsynaptic neurons, with the
+        per-synapse `arrays` (weights, ...) that go with each block: block d holds the
+        synapses onto posts d·m .. (d+1)·m - 1 (m = n_post / parts), renumbered from 0,
+        every block with the same shapes (so they stack, one per device:
+        `jaxsnn.neuron_sharding`). Needs concrete arrays.
+
+        Raises:
+            ValueError: if n_post is not a multiple of `parts`, or this storage cannot be
+                cut by postsynaptic neuron (the default).
+        """
+        raise ValueError(
+            f"a {type(self).__name__} cannot be split by postsynaptic neuron (dense and "
+            "sparse storage can)"
+        )
+
+    def _post_block(self, parts: int) -> int:
+        if parts < 1 or self.n_post % parts:
+            raise ValueError(
+                f"{self.n_post} postsynaptic neurons cannot be split into {parts} equal blocks"
+            )
+        return self.n_post // parts
+
     def outer(
         self, a: Float[Array, " n_pre"], b: Float[Array, " n_post"]
     ) -> Float[Array, "n_pre k"]:
@@ -147,6 +173,15 @@ class DenseLayout(AbstractLayout):
 
     def keep(self, keep):
         return DenseLayout(self.n_pre, self.n_post, keep)
+
+    def split_posts(self, arrays, parts):
+        m = self._post_block(parts)
+        out = []
+        for d in range(parts):
+            cols = slice(d * m, (d + 1) * m)
+            mask = None if self.mask is None else self.mask[:, cols]
+            out.append((DenseLayout(self.n_pre, m, mask), [x[:, cols] for x in arrays]))
+        return out
 
     def delayed(self, weights, steps, n_slots):
         slots = jnp.arange(n_slots, dtype=steps.dtype)
@@ -213,6 +248,29 @@ class SparseLayout(AbstractLayout):
     def keep(self, keep):
         targets = jnp.where(keep, self.targets, self.n_post).astype(self.targets.dtype)
         return SparseLayout(self.n_pre, self.n_post, targets)
+
+    def split_posts(self, arrays, parts):
+        m = self._post_block(parts)
+        targets = np.asarray(self.targets)
+        values = [np.asarray(x) for x in arrays]
+        blocks = [(targets >= d * m) & (targets < (d + 1) * m) for d in range(parts)]
+        # one width for every block (the largest out-degree into any block), so the
+        # blocks stack; each row keeps its synapses in their order (then the drive of a
+        # post sums them in the order one device does)
+        k = max(max(int(b.sum(axis=1).max(initial=0)) for b in blocks), 1)
+        out = []
+        for d, inside in enumerate(blocks):
+            rows, cols = np.nonzero(inside)
+            slot = np.cumsum(inside, axis=1)[rows, cols] - 1
+            local = np.full((self.n_pre, k), m, targets.dtype)
+            local[rows, slot] = targets[rows, cols] - d * m
+            parts_d = []
+            for x in values:
+                packed = np.zeros((self.n_pre, k), x.dtype)
+                packed[rows, slot] = x[rows, cols]
+                parts_d.append(jnp.asarray(packed))
+            out.append((SparseLayout(self.n_pre, m, jnp.asarray(local)), parts_d))
+        return out
 
     def delayed(self, weights, steps, n_slots):
         n_virtual = n_slots * self.n_post

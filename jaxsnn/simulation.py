@@ -394,10 +394,11 @@ def _windows(n_steps: int, record: Record, per_window: bool, progress: bool):
 @eqx.filter_jit
 def _run(
     network, state, inputs, key, n_steps, dt_ms, record, plasticity, checkpoint, progress,
-    active=None,
+    active=None, exchange=None,
 ):  # fmt: skip
     """The compiled run; `active` (a traced count, or None for all) is the number of the
-    `n_steps` steps to take, so one program serves every length up to `n_steps`."""
+    `n_steps` steps to take, so one program serves every length up to `n_steps`;
+    `exchange` goes to `step_prepared` (neurons split over devices)."""
     network, state = _checked_values(network, state)
     per_window = record.per_window or plasticity is not None
     every, windows, tail = _windows(n_steps, record, per_window, progress)
@@ -436,7 +437,9 @@ def _run(
         for i, w in zip(plastic, current, strict=True):
             weights[i] = w
         step = state.t - t_start
-        state, out = step_prepared(prepared, state, fixed | data_t, key, weights, before_reset)
+        state, out = step_prepared(
+            prepared, state, fixed | data_t, key, weights, before_reset, exchange
+        )
         # V as the recording shows it: before the reset when asked, else the state's
         v_seen = out.v_before_reset if before_reset else ()
         if plasticity is not None:
