@@ -24,12 +24,16 @@ Peers (and the benchmark scripts that use them):
   the pins follow the environment's Python: brainstate 0.6 + brainevent 0.3 on 3.12 and
   later, brainstate 0.5 + brainevent 0.2 on 3.11.
 - snntorch: torch 2.13.0 (a CPU build lies on this machine's disk, so pip takes it from
-  there instead of downloading the CUDA build), then snnTorch 1.0.0; t1_training.py.
+  there instead of downloading the CUDA build), then snnTorch 1.0.0 with nir 1.0.8 and
+  nirtorch 2.6 (snnTorch does not require them, but its `export_nir` imports both; the
+  versions Norse 1.1.0 resolves to); t1_training.py, nir_peers.py.
 - norse: torch 2.13.0, then Norse 1.1.0 (a source distribution). It pulls torchvision
   0.28, whose only build here is made for the CUDA torch: `import torchvision` fails
   ("operator torchvision::nms does not exist"), so Norse's vision models and tasks do not
-  load; `norse.torch` (neurons, layers, training) does not need it.
-- spyx: Spyx 1.0.0 (PyPI name `spyx`; JAX with flax, optax, nir, grain, jax-tqdm).
+  load; `norse.torch` (neurons, layers, training) does not need it; t1_norse.py (via
+  t1_training.py), nir_peers.py.
+- spyx: Spyx 1.0.0 (PyPI name `spyx`; JAX with flax, optax, nir, grain, jax-tqdm);
+  t1_spyx.py (via t1_training.py).
 - snnpy: snn-reservoir-py 2.0.0 (imported as `snnpy`, with scipy); reservoir_r1.py,
   snnpy_reservoir.py.
 
@@ -122,10 +126,13 @@ PEERS = {
         ),
         Peer(
             "snntorch",
-            "snnTorch 1.0.0 on torch 2.13.0 CPU (T1)",
-            _fixed(["torch==2.13.0"], ["torch==2.13.0", "snntorch==1.0.0"]),
-            ("torch", "snntorch"),
-            ("torch", "snntorch", "numpy"),
+            "snnTorch 1.0.0 on torch 2.13.0 CPU, with nir and nirtorch (T1, NIR check)",
+            _fixed(
+                ["torch==2.13.0"],
+                ["torch==2.13.0", "snntorch==1.0.0", "nir==1.0.8", "nirtorch==2.6"],
+            ),
+            ("torch", "snntorch", "snntorch.export_nir"),
+            ("torch", "snntorch", "nir", "nirtorch", "numpy"),
         ),
         Peer(
             "norse",

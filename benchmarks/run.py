@@ -186,17 +186,24 @@ def _rate_agreement(rec: dict, peer: dict) -> dict | None:
     }
 
 
+def _timed(rec: dict) -> bool:
+    """Whether a record's run time may enter a ratio: it has one, and (T1) its tool did
+    not fail to learn; timing a network that solves nothing says nothing."""
+    return bool(rec.get("run_s")) and rec.get("learned") is not False
+
+
 def add_ratios(records: list[dict]) -> None:
     """Give each jaxsnn record `ratio` = {peer: peer run_s / jaxsnn run_s} for the same
-    workload and mode, and the targets of README.md."""
+    workload and mode (T1: only between tools that learned), and the targets of
+    README.md."""
     for rec in records:
-        if not rec["tool"].startswith("jaxsnn") or not rec.get("run_s"):
+        if not rec["tool"].startswith("jaxsnn") or not _timed(rec):
             continue
         rec["targets"] = []  # recomputed from scratch (add_ratios runs after every case)
         ratios, cpu_ratios = {}, {}
         for peer in records:
             same = (peer["workload"], peer["mode"]) == (rec["workload"], rec["mode"])
-            if peer["tool"].startswith("jaxsnn") or not same or not peer.get("run_s"):
+            if peer["tool"].startswith("jaxsnn") or not same or not _timed(peer):
                 continue
             label = _peer_label(peer)
             ratios[label] = round(peer["run_s"] / rec["run_s"], 3)
@@ -286,16 +293,22 @@ def markdown(records: list[dict], machine: dict, quick: bool) -> str:
     jax_runs = {
         (r["workload"], r["mode"]): r["run_s"]
         for r in records
-        if r["tool"] == "jaxsnn" and r.get("run_s")
+        if r["tool"] == "jaxsnn" and _timed(r)
     }
     for r in records:
         base = jax_runs.get((r["workload"], r["mode"]))
         ratio = (
             ""
-            if r["tool"].startswith("jaxsnn") or not base or not r.get("run_s")
+            if r["tool"].startswith("jaxsnn") or not base or not _timed(r)
             else (f"{r['run_s'] / base:.2f}x")
         )
         note = r.get("note", "")
+        if r.get("test_accuracy") is not None:
+            prefix = f"test accuracy {r['test_accuracy']:.3f}"
+            diff = r.get("initial_logit_max_diff")
+            if isinstance(diff, float):  # a peer's; jaxsnn's record holds one per peer
+                prefix += f", initial logits within {diff:.1g} of jaxsnn's"
+            note = f"{prefix}; {note}"
         if r.get("ns_per_event") is not None:
             note = (note + " " if note else "") + (
                 f"{r['ns_per_event']} ns/event, {r['ns_per_neuron_step']} ns/neuron-step, "

@@ -1,4 +1,5 @@
-"""T1 gradient training: seconds per training step and test accuracy, jaxsnn versus snnTorch.
+"""T1 gradient training: seconds per training step and test accuracy, jaxsnn versus snnTorch,
+Norse and Spyx.
 
 T1 was redefined because its first version (a two-class Poisson rate task, max-over-time
 readout) did not learn in any tool: the hidden rates ran away after early convergence and
@@ -10,8 +11,8 @@ Task: Randman (`jaxsnn.datasets.randman_task`, key 0): 10 classes, 100 units, 1-
 manifolds, T = 200 steps of dt = 1 ms, one spike per unit and sample, 200 samples per
 class, 20 % held out (1600 train, 400 test). It is generated once and written to an
 `.npz` in a temporary folder together with the initial weights and the minibatch indices
-of every step; the peer reads that file, so both tools train on the same data from the
-same start.
+of every step; each peer reads that file, so every tool trains on the same data from
+the same start.
 
 Network: 100 inputs -> 512 recurrent LIF (dense input and all-to-all recurrent weights,
 self-connections included, no biases, delta synapses: a spike adds its weight to V) ->
@@ -19,21 +20,25 @@ self-connections included, no biases, delta synapses: a spike adds its weight to
 V(t) = exp(-dt/tau) V(t-1) + W_in x(t) + W_rec s(t-1) - s(t-1), tau = 20 ms; spike
 s(t) = H(V(t) - 1), so the reset subtracts the threshold after the decay (jaxsnn's own
 `ResetBySubtraction` subtracts it before; `SubtractAfterDecay` below gives snnTorch's);
-no gradient through the reset; fast-sigmoid surrogate 1 / (25 |V - 1| + 1)^2. Readout: U <- exp(-dt/tau) U + W_out s(t),
-same tau. Logits: U averaged over the T steps (as `jaxsnn.training`'s default
-`MeanOverTime`). Loss: softmax cross-entropy; Adam (b1 0.9, b2 0.999, eps 1e-8), learning
-rate 2e-3, batch 64, a fixed number of steps. Initial weights: Normal(0, scale/sqrt(fan_in))
-with scales 3 (input), 0.5 (recurrent), 1 (output), drawn once with NumPy.
+no gradient through the reset; fast-sigmoid surrogate 1 / (25 |V - 1| + 1)^2. Readout:
+U <- exp(-dt/tau) U + W_out s(t), same tau. Logits: U averaged over the T steps (as
+`jaxsnn.training`'s default `MeanOverTime`). Loss: softmax cross-entropy; Adam (b1 0.9,
+b2 0.999, eps 1e-8), learning rate 2e-3, batch 64, a fixed number of steps. Initial
+weights: Normal(0, scale/sqrt(fan_in)) with scales 3 (input), 0.5 (recurrent), 1
+(output), drawn once with NumPy.
 
 Reported per tool: seconds per training step (forward + backward + Adam, batch gather
-included; median after two warm-up steps), the first step minus a warm one (jaxsnn's
-compilation; snnTorch is eager), peak memory (ru_maxrss of the tool's process) and the
-accuracy on the 400 test samples after the fixed number of steps (`test_accuracy`; also
-under the older key `accuracy`). A
-tool whose test accuracy stays below `LEARNED` is reported as not learning and is not
-used as a timing peer (no ratio against it). As a check that the two networks are the
-same, both compute the initial logits of the first test samples; the largest difference
-is recorded as `initial_logit_max_diff`.
+included; median after two warm-up steps), the first step minus a warm one (`compile_s`:
+jaxsnn's and Spyx's XLA compilation; snnTorch and Norse are eager, theirs is PyTorch's
+first-call set-up), peak memory (the VmHWM of the tool's own process) and the accuracy on
+the 400 test samples after the fixed number of steps (`test_accuracy`; also under the
+older key `accuracy`). A tool whose test accuracy stays below `LEARNED` is reported as
+not learning and is not used as a timing peer (no ratio against it). As a check that the
+networks are the same, every tool computes the initial logits of the first 8 test
+samples and the gradient norms of the first step (input, recurrent, output weights); a
+peer's record holds the largest logit difference from jaxsnn's
+(`initial_logit_max_diff`) and the largest relative difference of the gradient norms
+(`initial_grad_norm_max_rel_diff`), jaxsnn's record a dict of both per peer.
 
 jaxsnn side: the hidden layer is a jaxsnn `Network` (a `SpikeInput` and one LIF
 `Population`, dense projections, delta synapses) advanced by `jaxsnn.network_step` in one
@@ -44,14 +49,31 @@ snnTorch side (installed by `python benchmarks/peers.py install snntorch`), in a
 subprocess: nn.Linear(100, 512, bias=False) -> snn.RLeaky(beta, all-to-all recurrent
 with its bias fixed at zero, subtract reset, fast_sigmoid(slope=25)) -> nn.Linear(512, 10,
 bias=False) -> snn.Leaky(beta, reset_mechanism="none") membrane, mean over time,
-CrossEntropyLoss, torch.optim.Adam. Its environment has no NumPy, so it reads the `.npz`
-with the standard library.
+CrossEntropyLoss, torch.optim.Adam. It reads the `.npz` with the standard library (the
+environment it was written for had no NumPy).
+
+Norse side (`python benchmarks/peers.py install norse`; `t1_norse.py`, whose docstring
+says exactly what is Norse's): Norse's cells do not have T1's dynamics (`LIFBoxCell`
+integrates with forward Euler and resets to a value or subtracts the threshold before the
+decay, with the gradient through the reset; `LIFCell` has a synaptic current), so
+the step is plain torch in snnTorch's order and the spike with its surrogate is Norse's
+`threshold(x, "super", ...)` (SuperSpike). Norse 1.1.0's SuperSpike ignores its alpha
+(its derivative is 1 / (|x| + 1)^2), so the slope 25 enters through the argument with a
+unit derivative, which gives exactly 1 / (25 |V - 1| + 1)^2. torch.optim.Adam.
+
+Spyx side (`python benchmarks/peers.py install spyx`; `t1_spyx.py`): Spyx 1.0 on
+flax.nnx: `nnx.Linear` -> Spyx's `RLIF` (its step with the reset taken out of the
+gradient) -> `nnx.Linear` -> Spyx's `LI`, run by `spyx.nn.run` (one `lax.scan`) with
+`spyx.axn.superspike(k=25)`, whose surrogate is T1's fast sigmoid; optax's Adam; one
+`jax.jit` per training step. A Spyx neuron emits the spike of its potential before the
+step, one step after snnTorch would, so the script runs T + 1 steps (one of zero input)
+and averages the readout over the last T, which are snnTorch's T readout values.
 
 Sizes: full: 400 training steps (20 timed), plus the jaxsnn-only timing and memory case
 T = 1000, 1000 hidden, batch 64 (Randman with 1000 steps, 20 samples per class), with and
 without `jax.checkpoint`, each in its own process; it takes 5 steps, so its
 `test_accuracy` is that of a barely trained network. quick: 128 hidden, T = 100, batch
-32, 150 steps (5 timed), no T = 1000 case: about 15 s on 2 cores.
+32, 150 steps (5 timed), no T = 1000 case: about 25 s on 2 cores for all four tools.
 
 Usage: `python benchmarks/t1_training.py [--quick]`; `run(quick)` returns records in the
 schema of benchmarks/README.md (`run.py` imports this module).
@@ -266,6 +288,14 @@ def _logits(model, x):
     return jax.vmap(model.logits)(x.astype(model.w_out.dtype))[0]
 
 
+@eqx.filter_jit
+def _grad_norms(model, x, y):
+    """Norms of the loss gradient for the input, recurrent and output weights."""
+    grads = eqx.filter_grad(lambda m: _loss(m, x.astype(m.w_out.dtype), y)[0])(model)
+    w_in, w_rec = (p.weights for p in grads.network.projections)
+    return jnp.stack([jnp.linalg.norm(w) for w in (w_in, w_rec, grads.w_out)])
+
+
 def held_out_accuracy(model, test_x: np.ndarray, test_y: np.ndarray, chunk: int = 100) -> float:
     hits = 0
     for i in range(0, len(test_y), chunk):
@@ -296,10 +326,19 @@ def _record(tool: str, size: Size, **extra) -> dict:
     }
 
 
-def bench_jaxsnn(problem: dict[str, np.ndarray], size: Size, checkpoint: bool = False) -> dict:
-    """Train jaxsnn's T1 network for `size.train_steps` steps, timing `size.repeats`."""
+def bench_jaxsnn(
+    problem: dict[str, np.ndarray], size: Size, checkpoint: bool = False, grads: bool = True
+) -> dict:
+    """Train jaxsnn's T1 network for `size.train_steps` steps, timing `size.repeats`;
+    with `grads`, also the first batch's gradient norms that the peers are checked
+    against."""
     model = build_t1(problem, checkpoint)
     initial = np.asarray(_logits(model, jnp.asarray(problem["test_x"][:N_CHECK])))
+    grad_norms = None
+    if grads:
+        first = problem["batches"][0]
+        x0, y0 = jnp.asarray(problem["train_x"][first]), jnp.asarray(problem["train_y"][first])
+        grad_norms = np.asarray(_grad_norms(model, x0, y0)).tolist()
     optimizer = optax.adam(LEARNING_RATE)
     with jax.numpy_dtype_promotion("standard"):
         opt_state = optimizer.init(eqx.filter(model, eqx.is_inexact_array))
@@ -331,6 +370,7 @@ def bench_jaxsnn(problem: dict[str, np.ndarray], size: Size, checkpoint: bool = 
         learned=acc >= LEARNED,
         final_loss=float(loss),
         initial_logits=initial.tolist(),
+        initial_grad_norms=grad_norms,
         note=f"seconds per training step (forward+backward+Adam), median; test accuracy "
         f"on {len(problem['test_y'])} samples after {size.train_steps} steps",
     )
@@ -414,7 +454,11 @@ for i in range(batches.shape[0]):
     x = train_x[idx].float().transpose(0, 1)
     out, count = net(x)
     loss = lossf(out, train_y[idx])
-    opt.zero_grad(); loss.backward(); opt.step()
+    opt.zero_grad(); loss.backward()
+    if i == 0:
+        grad_norms = [float(w.grad.norm()) for w in
+                      (net.fc1.weight, net.lif.recurrent.weight, net.fc2.weight)]
+    opt.step()
     times.append(time.perf_counter() - t0)
     rates.append(float(count) / (n_hidden * x.shape[1] * x.shape[0] * 1e-3))
 with torch.no_grad():
@@ -427,27 +471,48 @@ print(json.dumps({"run_s": statistics.median(timed), "first_s": times[0], "warm_
                   "repeats": len(timed), "rate_hz": sum(rates[2:2 + repeats]) / len(timed),
                   "peak_mem_mb": peak_mb(),
                   "accuracy": hits / p["test_y"].shape[0], "final_loss": float(loss),
-                  "initial_logits": initial, "torch": torch.__version__,
-                  "snntorch": snn.__version__, "threads": torch.get_num_threads()}))
+                  "initial_logits": initial, "initial_grad_norms": grad_norms,
+                  "versions": f"snnTorch {snn.__version__}, torch {torch.__version__} "
+                              f"({torch.get_num_threads()} threads)"}))
 """
 
 
-def bench_snntorch(python: str | None, npz: str, size: Size) -> dict:
-    """snnTorch's T1 run in a subprocess (its own environment) on the shared problem."""
-    record = _record("snntorch", size)
+HERE = os.path.dirname(os.path.abspath(__file__))
+# tool -> its script beside this file (None: SNNTORCH_SCRIPT, written to a temporary
+# file), run by the tool's own interpreter as `script NPZ REPEATS LEARNING_RATE N_CHECK`
+PEER_SCRIPTS = {
+    "snntorch": None,
+    "norse": os.path.join(HERE, "t1_norse.py"),
+    "spyx": os.path.join(HERE, "t1_spyx.py"),
+}
+# what the first step holds beyond a warm one, per tool
+FIRST_STEP = {
+    "snntorch": "eager: the first step has only PyTorch's first-call set-up",
+    "norse": "eager: the first step has only PyTorch's first-call set-up",
+    "spyx": "the first step includes XLA compilation of the jitted training step",
+}
+
+
+def bench_peer(tool: str, python: str | None, npz: str, size: Size) -> dict:
+    """A peer's T1 run in a subprocess (its own environment) on the shared problem."""
+    record = _record(tool, size)
     if not python or not os.path.exists(python):
         record["note"] = (
-            "skipped: snnTorch not installed (python benchmarks/peers.py install snntorch)"
+            f"skipped: {tool} not installed (python benchmarks/peers.py install {tool})"
         )
         return record
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(SNNTORCH_SCRIPT)
-        script = f.name
+    script = PEER_SCRIPTS[tool]
+    inline = script is None
+    if inline:
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+            f.write(SNNTORCH_SCRIPT)
+            script = f.name
     try:
         args = [python, "-W", "ignore", script, npz, str(size.repeats), str(LEARNING_RATE)]
         proc = subprocess.run([*args, str(N_CHECK)], capture_output=True, text=True, timeout=7200)
     finally:
-        os.unlink(script)
+        if inline:
+            os.unlink(script)
     if proc.returncode != 0:
         record["note"] = f"failed: {proc.stderr.strip().splitlines()[-1:]}"
         return record
@@ -455,7 +520,6 @@ def bench_snntorch(python: str | None, npz: str, size: Size) -> dict:
     acc = out["accuracy"]
     record.update(
         run_s=out["run_s"],
-        # eager: the first step has no compilation, only PyTorch's first-call set-up
         compile_s=out["first_s"] - out["warm_s"],
         repeats=out["repeats"],
         peak_mem_mb=out["peak_mem_mb"],
@@ -465,44 +529,67 @@ def bench_snntorch(python: str | None, npz: str, size: Size) -> dict:
         learned=acc >= LEARNED,
         final_loss=out["final_loss"],
         initial_logits=out["initial_logits"],
-        note=f"snnTorch {out['snntorch']}, torch {out['torch']} ({out['threads']} threads); "
-        f"seconds per training step, median; test accuracy after {size.train_steps} steps",
+        initial_grad_norms=out["initial_grad_norms"],
+        note=f"{out['versions']}; seconds per training step, median; test accuracy after "
+        f"{size.train_steps} steps; compile_s: {FIRST_STEP[tool]}",
     )
     return record
 
 
-def _default_snntorch_python() -> str | None:
-    python = peers.interpreter("snntorch")
+def _default_python(tool: str) -> str | None:
+    python = peers.interpreter(tool)
     return None if python is None else str(python)
 
 
-def run(quick: bool, snntorch_python: str | None = None) -> list[dict]:
-    """All T1 records (benchmarks/README.md schema), jaxsnn and snnTorch in one invocation."""
+def _agreement(ours: dict, peer: dict) -> None:
+    """Record how far a peer's initial logits and first gradients are from jaxsnn's."""
+    theirs = peer.pop("initial_logits", None)
+    if theirs is not None:
+        diff = float(np.max(np.abs(np.asarray(ours["initial_logits"]) - np.asarray(theirs))))
+        peer["initial_logit_max_diff"] = diff
+        ours.setdefault("initial_logit_max_diff", {})[peer["tool"]] = diff
+    norms = peer.get("initial_grad_norms")
+    if norms is not None:
+        a, b = np.asarray(ours["initial_grad_norms"]), np.asarray(norms)
+        rel = float(np.max(np.abs(a - b) / np.abs(a)))
+        peer["initial_grad_norm_max_rel_diff"] = rel
+        ours.setdefault("initial_grad_norm_max_rel_diff", {})[peer["tool"]] = rel
+
+
+def run(quick: bool, pythons: dict[str, str] | None = None) -> list[dict]:
+    """All T1 records (benchmarks/README.md schema): jaxsnn, snnTorch, Norse and Spyx in one
+    invocation. `pythons` maps a peer to its interpreter (default: peers.interpreter)."""
     size = QUICK if quick else FULL
-    python = snntorch_python or _default_snntorch_python()
+    pythons = pythons or {}
     with tempfile.TemporaryDirectory() as tmp:
         problem = make_problem(size)
         npz = os.path.join(tmp, "t1_randman.npz")
         np.savez(npz, **problem)
         ours = bench_jaxsnn(problem, size)
         del problem
-        peer = bench_snntorch(python, npz, size)
-    ours_logits = np.asarray(ours.pop("initial_logits"))
-    if peer.get("initial_logits") is not None:
-        diff = np.max(np.abs(ours_logits - np.asarray(peer.pop("initial_logits"))))
-        ours["initial_logit_max_diff"] = peer["initial_logit_max_diff"] = float(diff)
-    for r in (ours, peer):
+        others = [
+            bench_peer(tool, pythons.get(tool) or _default_python(tool), npz, size)
+            for tool in PEER_SCRIPTS
+        ]
+    for peer in others:
+        _agreement(ours, peer)
+    ours.pop("initial_logits")
+    for r in (ours, *others):
         if r["learned"] is False:
             r["note"] += (
                 f"; DID NOT LEARN (test accuracy {r['test_accuracy']:.3f} < {LEARNED:.2f}, "
                 f"chance {1 / N_CLASSES:.2f}): not a timing peer"
             )
-    if peer["run_s"] and peer["learned"] and ours["learned"]:
-        ratio = peer["run_s"] / ours["run_s"]
-        ours["ratio"] = {"snntorch": ratio}
-        ours["target"] = ">= 5x faster per step than snnTorch"
-        ours["target_met"] = bool(ratio >= 5.0)
-    records = [ours, peer]
+    if ours["learned"]:
+        ours["ratio"] = {
+            peer["tool"]: peer["run_s"] / ours["run_s"]
+            for peer in others
+            if peer["run_s"] and peer["learned"]
+        }
+        if "snntorch" in ours["ratio"]:
+            ours["target"] = ">= 5x faster per step than snnTorch"
+            ours["target_met"] = bool(ours["ratio"]["snntorch"] >= 5.0)
+    records = [ours, *others]
     if not quick:
         for checkpoint in (False, True):
             records.append(_long_in_subprocess(checkpoint))
@@ -528,8 +615,9 @@ def _long_in_subprocess(checkpoint: bool) -> dict:
 
 
 def _long(checkpoint: bool) -> dict:
-    record = bench_jaxsnn(make_problem(LONG), LONG, checkpoint)
+    record = bench_jaxsnn(make_problem(LONG), LONG, checkpoint, grads=False)
     record.pop("initial_logits")
+    record.pop("initial_grad_norms")
     record["learned"] = None  # too few steps to say
     record["note"] = (
         f"timing and memory only: {LONG.train_steps} steps, so test_accuracy is that of an "
@@ -541,14 +629,18 @@ def _long(checkpoint: bool) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small size (well under a minute)")
-    parser.add_argument("--snntorch-python", default=None)
+    for tool in PEER_SCRIPTS:
+        parser.add_argument(
+            f"--{tool}-python", default=None, help=f"{tool}'s Python (default: peers.py's)"
+        )
     parser.add_argument("--long", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.long:  # one record as JSON (used by run() in a subprocess)
         print(json.dumps(_long(args.checkpoint)))
         return 0
-    records = run(args.quick, args.snntorch_python)
+    pythons = {tool: getattr(args, f"{tool}_python") for tool in PEER_SCRIPTS}
+    records = run(args.quick, pythons={k: v for k, v in pythons.items() if v})
     for r in records:
         run_s = "-" if r["run_s"] is None else f"{r['run_s']:.4f} s/step"
         acc = "" if r["test_accuracy"] is None else f"  test accuracy {r['test_accuracy']:.3f}"

@@ -49,7 +49,10 @@ which are jaxsnn's `ExpCurrent` and `Delta` synapses with the jaxsnn weights (mV
 So the weights depend on dt, which `to_nir` and `from_nir` both take; export and import at
 the same dt give the same spikes. A peer that integrates with forward Euler (snnTorch,
 Norse) decays by 1 - dt/tau instead of exp(-dt/tau): its spikes agree with jaxsnn's only
-as far as the two discretisations agree.
+as far as the two discretisations agree. To reproduce such a peer's steps exactly, set
+each LIF node's tau to -dt / ln(1 - dt/tau) before importing: its exact decay is then
+Euler's 1 - dt/tau and its input gain r (1 - exp(-dt/tau')) Euler's r dt/tau (with
+snnTorch's `Leaky` graphs this gives snnTorch's spikes, tests/test_nir.py).
 
 Timing: NIR's edges carry no delay, but a discrete-time simulator must break recurrent
 loops. jaxsnn delivers a population's spikes of step t at step t + 1 (and input spikes in

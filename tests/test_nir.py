@@ -233,6 +233,81 @@ def test_hand_built_graph_matches_numpy_integration_of_the_nir_equations():
     np.testing.assert_array_equal(spikes["lif2"], z2)
 
 
+def test_snntorch_leaky_graph_gives_snntorchs_spikes_output_one_step_later():
+    # as snnTorch 1.0's export_to_nir writes Linear -> Leaky(reset_mechanism="zero") ->
+    # Linear -> Leaky with per-neuron beta and threshold: tau = dt/(1 - beta), r = tau/dt,
+    # v_leak = v_reset = 0, float32 arrays, the Input node without a batch axis
+    # (benchmarks/nir_peers.py runs the real export). snnTorch steps v <- beta v + W s,
+    # forward Euler for that tau; tau' = -dt/ln(beta) makes jaxsnn's exact decay beta and
+    # its gain r (1 - beta) = 1, so the spikes must be snnTorch's, the output layer one
+    # step later (its Sequential passes spikes through both layers within a step)
+    rng = np.random.default_rng(2)
+    dt_s, beta, n_in, n_hid, n_out = 1e-4, 0.98, 20, 30, 5
+
+    def leaky(n, tau):
+        one = np.ones(n, np.float32)
+        return nir.LIF(
+            tau=(tau * one).astype(np.float32),
+            r=(one / (1 - beta)).astype(np.float32),  # tau/dt of the tau written
+            v_leak=0 * one,
+            v_threshold=one,
+            v_reset=0 * one,
+        )
+
+    w1 = rng.uniform(0.0, 0.05, (n_hid, n_in)).astype(np.float32)
+    w2 = rng.uniform(0.0, 0.12, (n_out, n_hid)).astype(np.float32)
+
+    def graph(tau):
+        return nir.NIRGraph(
+            nodes={
+                "input": nir.Input(input_type=np.array([n_in])),
+                "0": nir.Linear(weight=w1),
+                "1": leaky(n_hid, tau),
+                "2": nir.Linear(weight=w2),
+                "3": leaky(n_out, tau),
+                "output": nir.Output(output_type=np.array([n_out])),
+            },
+            edges=[("input", "0"), ("0", "1"), ("1", "2"), ("2", "3"), ("3", "output")],
+        )
+
+    x = np.asarray(_input_spikes(jr.key(5), 500, n_in, 0.1), np.float64)
+    v1, v2 = np.zeros(n_hid), np.zeros(n_out)
+    z1, z2 = np.zeros(n_hid), np.zeros(n_out)
+    ref1, ref2 = [], []
+    for t in range(x.shape[0]):  # snnTorch's Leaky, reset to zero before the next decay
+        v1 = beta * (1 - z1) * v1 + w1 @ x[t]
+        z1 = (v1 > 1.0).astype(float)
+        v2 = beta * (1 - z2) * v2 + w2 @ z1
+        z2 = (v2 > 1.0).astype(float)
+        ref1.append(z1)
+        ref2.append(z2)
+    ref1, ref2 = np.array(ref1), np.array(ref2)
+    assert ref1.sum() > 200 and ref2.sum() > 50
+
+    def run(g):
+        net = from_nir(g, dt_ms=dt_s * 1000)
+        assert output_populations(g) == {"output": "3"}
+        _, rec = snn.simulate(
+            net,
+            snn.init_state(net),
+            x.shape[0],
+            dt_ms=dt_s * 1000,
+            inputs={"input": jnp.asarray(x, jnp.float32)},
+            record=snn.Record(spikes=True),
+            allow_large_dt=True,
+        )
+        return np.asarray(rec.spikes["1"]), np.asarray(rec.spikes["3"])
+
+    hidden, out = run(graph(-dt_s / np.log(beta)))
+    np.testing.assert_array_equal(hidden, ref1)
+    np.testing.assert_array_equal(out[1:], ref2[:-1])
+    assert not out[0].any()
+    # the graph as written (tau = dt/(1 - beta)): exact integration of the same ODE
+    # decays by exp(-0.02) instead of 0.98, close but not the same spikes
+    hidden, _ = run(graph(dt_s / (1 - beta)))
+    assert 0.9 < np.mean(hidden == ref1) < 1.0
+
+
 def _net_with(pop=None, proj_synapse=None, inputs=()):
     inp = snn.SpikeInput("in", 3)
     pop = pop or snn.Population("p", 4)
