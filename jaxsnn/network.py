@@ -33,9 +33,9 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
+from . import _threefry as threefry
 from ._checks import check_finite, check_positive
 from ._delays import buffer_advance, buffer_name, ring_exchange, ring_name
 from .inputs.abstract import AbstractInput, AbstractPopulationInput, AbstractSpikeInput
@@ -321,7 +321,7 @@ def stream(key_t: PRNGKeyArray, name: str) -> PRNGKeyArray:
     """The key of input `name` at a step: `fold_in(key_t, crc32(name))`, so an input's
     random stream depends on its name only, not on which other inputs the network has
     or their order."""
-    return jr.fold_in(key_t, zlib.crc32(name.encode()) & 0x7FFFFFFF)
+    return threefry.fold_in(key_t, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
 def _concat_inputs(parts: list[NeuronInput | None], sizes: list[int], dtype) -> NeuronInput:
@@ -399,7 +399,7 @@ def step_prepared(
     projections = network.projections
     dtype = state.spikes.dtype
     weights = [p.weights for p in projections] if weights is None else list(weights)
-    k_t = jr.fold_in(key, state.t)
+    k_t = threefry.fold_in(key, state.t)
     slices = {p.name: network.slice(p.name) for p in network.populations}
     v_all = state.v
     # 1. input spikes of this step, and the presynaptic spikes of every source

@@ -19,9 +19,10 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 from jax.scipy.special import ndtri
 from jaxtyping import Array, Float, PRNGKeyArray
+
+from .. import _threefry as threefry
 
 NORMAL_ABOVE = 25.0
 
@@ -50,7 +51,7 @@ def poisson_counts(
     key: PRNGKeyArray, mean: Float[Array, "..."], shape: tuple[int, ...], dtype
 ) -> Float[Array, "..."]:
     """Poisson(mean) counts of the given shape (`mean` broadcasts), as floats."""
-    u = jr.uniform(key, shape, dtype)
+    u = threefry.uniform(key, shape, dtype)
     mean = jnp.broadcast_to(jax.lax.stop_gradient(jnp.asarray(mean, dtype)), shape)
     large = mean > NORMAL_ABOVE
     small = jnp.where(large, 0.0, mean).astype(dtype)
@@ -63,7 +64,7 @@ def binomial_counts(
     key: PRNGKeyArray, n: int, p: Float[Array, "..."], shape: tuple[int, ...], dtype
 ) -> Float[Array, "..."]:
     """Binomial(n, p) counts of the given shape (`p` broadcasts), as floats."""
-    u = jr.uniform(key, shape, dtype)
+    u = threefry.uniform(key, shape, dtype)
     p = jnp.broadcast_to(jax.lax.stop_gradient(jnp.asarray(p, dtype)), shape)
     mean = n * p
     large = mean * (1 - p) > NORMAL_ABOVE

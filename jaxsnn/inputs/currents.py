@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-import jax.random as jr
 from jaxtyping import Array
 
+from .. import _threefry as threefry
 from .._checks import check_finite, check_nonnegative, check_positive
 from .._numerics import exp_decay, sqrt
 from ..neuron_input import NeuronInput
@@ -88,7 +88,7 @@ class WhiteNoise(AbstractPopulationInput):
         return ()
 
     def step(self, state, data, key, v, *, dt_ms, dtype):
-        z = jr.normal(key, (self.n,), dtype)
+        z = threefry.normal(key, (self.n,), dtype)
         return state, NeuronInput(
             current_mv=_full(self.mean_mv, self.n, dtype),
             noise_mv=(self.sigma_mv * z).astype(dtype),
@@ -142,7 +142,7 @@ class OrnsteinUhlenbeck(AbstractPopulationInput):
 
     def step(self, state, data, key, v, *, dt_ms, dtype):
         decay = exp_decay(dt_ms / self.tau_ms)
-        z = jr.normal(key, (self.n,), dtype)
+        z = threefry.normal(key, (self.n,), dtype)
         current = self.mean_mv + (state - self.mean_mv) * decay
         current = (current + self.sigma_mv * sqrt(1.0 - decay * decay) * z).astype(dtype)
         return current, NeuronInput(current_mv=current)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 from jaxtyping import Array
 
+from .. import _threefry as threefry
 from .._checks import check_nonnegative, is_concrete
 from .abstract import AbstractSpikeInput
 
@@ -60,7 +60,7 @@ class PoissonInput(AbstractSpikeInput):
     def spikes(self, data, key, dt_ms, dtype):
         rate = self.rate_hz if data is None else data
         p = jnp.asarray(rate, dtype) * (dt_ms * 1e-3)
-        return (jr.uniform(key, (self.n,), dtype) < p).astype(dtype)
+        return (threefry.uniform(key, (self.n,), dtype) < p).astype(dtype)
 
 
 class SpikeInput(AbstractSpikeInput):

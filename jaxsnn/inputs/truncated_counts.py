@@ -28,8 +28,8 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 
+from .. import _threefry as threefry
 from .._checks import check_int, check_positive
 from .counts import AbstractCounts
 
@@ -68,7 +68,7 @@ class TruncatedPoissonCounts(AbstractCounts):
         check_positive("TruncatedPoissonCounts.max_mean", self.max_mean)
 
     def sample(self, key, n_sources, p, shape, dtype):
-        v = 1.0 - jr.uniform(key, shape, dtype)
+        v = 1.0 - threefry.uniform(key, shape, dtype)
         mean = jax.lax.stop_gradient(jnp.asarray(n_sources * jnp.asarray(p, dtype), dtype))
         pmf = [jnp.exp(-mean)]
         for k in range(1, self.max_count + 1):
