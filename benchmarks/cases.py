@@ -461,8 +461,8 @@ def w2_sweep_jaxsnn(mode: str, steps: int, repeats: int) -> dict:
         + (
             ""
             if mode == "current"
-            else "; batched weights: Event's vmap rule takes the full product over every "
-            "synapse each step"
+            else "; batched weights: the native event kernel reads each network's own "
+            "weights in the same call"
         ),
         n_steps=steps,
         n_neurons=network.n_neurons,
