@@ -29,6 +29,7 @@ from ..network import Network
 from ..neurons import LIF
 from ..population import Population
 from ..projection import connect
+from ..propagation import AbstractPropagation, Event
 
 DT_MS = 0.1
 RATE_0_HZ = 20.0
@@ -48,6 +49,7 @@ def build_decision_1k(
     w_in: float = 0.5,
     layout: str = "auto",
     rate_hz: float | Array = RATE_0_HZ,
+    propagation: AbstractPropagation | None = None,
 ) -> Network:
     """Build the W1 network (arguments default to the workload's values).
 
@@ -61,6 +63,10 @@ def build_decision_1k(
         w_in: jump (mV) per input spike.
         layout: "auto", "dense" or "sparse" storage of the recurrent projections.
         rate_hz: input rate (Hz), scalar or (n_in,); an array to vmap over patterns.
+        propagation: of every projection; default `Event()` for all of them, the densely
+            stored ones (I -> I at the default sizes) included: they all carry spikes, and
+            on CPU the native kernel then runs every projection of a step in one call
+            (one trial of 1000 steps: 2.6 ms against 3.9 ms with `Dense()` for I -> I).
 
     Raises:
         ValueError: naming the argument: a key that is not a PRNG key, sizes that are
@@ -85,14 +91,23 @@ def build_decision_1k(
     init = AbsNormal(w_mean, w_std)
     keys = jr.split(key, 5)
     pairs = [(exc, exc), (exc, inh), (inh, exc), (inh, inh)]
+    propagation = Event() if propagation is None else propagation
     projections = [
         connect(
-            a, b, FixedProbability(p), init, key=k, scale=g_inh if a is inh else 1.0, layout=layout
+            a,
+            b,
+            FixedProbability(p),
+            init,
+            key=k,
+            scale=g_inh if a is inh else 1.0,
+            layout=layout,
+            propagation=propagation,
         )
         for (a, b), k in zip(pairs, keys[:4], strict=True)
     ]
     i = np.arange(n_in)
-    projections.append(connect(inp, exc, FromPairs(i, i), Constant(w_in), key=keys[4]))
+    feed = connect(inp, exc, FromPairs(i, i), Constant(w_in), key=keys[4], propagation=propagation)
+    projections.append(feed)
     return Network([exc, inh], projections, [inp])
 
 
