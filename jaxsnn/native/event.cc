@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "xla/ffi/api/ffi.h"
 
@@ -32,6 +33,29 @@ int64_t Dim(const ffi::AnyBuffer& b, int from_end) {
   return dims[dims.size() - from_end];
 }
 
+// Calls f(i, s[i]) for every nonzero s[i], i < n. Most of a step's signal is zero, and a
+// branch per entry costs ~2.5 cycles (0.24 ms per step for a 256-trial decision-1k batch,
+// measured), so blocks of 16 all-zero entries are skipped after one vectorised OR of their
+// bits (the sign bit left out: -0.0 is zero, as for `x == 0`).
+template <typename T, typename F>
+inline void ForEachNonzero(const T* s, int64_t n, F&& f) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr int64_t kBlock = 16;
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t end = i0 + kBlock < n ? i0 + kBlock : n;
+    U bits = 0;
+    for (int64_t i = i0; i < end; ++i) {
+      U u;
+      std::memcpy(&u, s + i, sizeof(U));
+      bits |= u;
+    }
+    if (static_cast<U>(bits << 1) == 0) continue;
+    for (int64_t i = i0; i < end; ++i) {
+      if (s[i] != T(0)) f(i, s[i]);
+    }
+  }
+}
+
 template <typename T>
 void Ell(const T* s, const T* w, const int32_t* tg, T* out, int64_t n_batch, int64_t n_pre,
          int64_t k, int64_t n_post, int64_t w_every, int64_t t_every) {
@@ -41,9 +65,7 @@ void Ell(const T* s, const T* w, const int32_t* tg, T* out, int64_t n_batch, int
     const T* wb = w + (b / w_every) * n_pre * k;
     const int32_t* tb = tg + (b / t_every) * n_pre * k;
     T* ob = out + b * n_post;
-    for (int64_t i = 0; i < n_pre; ++i) {
-      const T x = sb[i];
-      if (x == T(0)) continue;
+    ForEachNonzero(sb, n_pre, [&](int64_t i, T x) {
       const T* wr = wb + i * k;
       const int32_t* tr = tb + i * k;
       for (int64_t j = 0; j < k; ++j) {
@@ -51,7 +73,7 @@ void Ell(const T* s, const T* w, const int32_t* tg, T* out, int64_t n_batch, int
         const uint32_t t = static_cast<uint32_t>(tr[j]);
         if (t < static_cast<uint64_t>(n_post)) ob[t] += x * wr[j];
       }
-    }
+    });
   }
 }
 
@@ -63,12 +85,10 @@ void Dense(const T* s, const T* w, T* out, int64_t n_batch, int64_t n_pre, int64
     const T* sb = s + b * n_pre;
     const T* wb = w + (b / w_every) * n_pre * n_post;
     T* ob = out + b * n_post;
-    for (int64_t i = 0; i < n_pre; ++i) {
-      const T x = sb[i];
-      if (x == T(0)) continue;
+    ForEachNonzero(sb, n_pre, [&](int64_t i, T x) {
       const T* wr = wb + i * n_post;
       for (int64_t j = 0; j < n_post; ++j) ob[j] += x * wr[j];
-    }
+    });
   }
 }
 
@@ -85,14 +105,12 @@ void EllGrad(const T* s, const T* ct, const int32_t* tg, T* dw, int64_t n_batch,
     const T* cb = ct + b * n_post;
     const int32_t* tb = tg + (b / t_every) * n_pre * k;
     T* db = dw + (b / dw_every) * n_pre * k;
-    for (int64_t i = 0; i < n_pre; ++i) {
-      const T x = sb[i];
-      if (x == T(0)) continue;
+    ForEachNonzero(sb, n_pre, [&](int64_t i, T x) {
       for (int64_t m = 0; m < k; ++m) {
         const uint32_t t = static_cast<uint32_t>(tb[i * k + m]);
         if (t < static_cast<uint64_t>(n_post)) db[i * k + m] += x * cb[t];
       }
-    }
+    });
   }
 }
 
@@ -104,12 +122,10 @@ void DenseGrad(const T* s, const T* ct, T* dw, int64_t n_batch, int64_t n_pre,
     const T* sb = s + b * n_pre;
     const T* cb = ct + b * n_post;
     T* db = dw + (b / dw_every) * n_pre * n_post;
-    for (int64_t i = 0; i < n_pre; ++i) {
-      const T x = sb[i];
-      if (x == T(0)) continue;
+    ForEachNonzero(sb, n_pre, [&](int64_t i, T x) {
       T* row = db + i * n_post;
       for (int64_t j = 0; j < n_post; ++j) row[j] += x * cb[j];
-    }
+    });
   }
 }
 
