@@ -15,19 +15,12 @@ rate_hz, peak_mem_mb, version (brainpy), method (integrator and spike propagatio
 
 import json
 import os
-import resource
-import statistics
 import sys
-import time
 
 import numpy as np
+from peer_process import peak_mb, time_warm
 
 DT_MS = 0.1
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _build(data):
@@ -106,33 +99,24 @@ def main() -> None:
     # traced loop is compiled once and reused by the warm calls.
     loop = bm.jit(lambda: bm.for_loop(lambda i: net.step_run(i, 20.0), indices))
 
-    def run():
+    def reset():
         # Each call starts from the same state (V0 from the file, zero conductances,
         # nobody refractory), so every timed call simulates the identical second. The
         # reset is eager Python over the group's variables and stays outside the timing,
         # as the initial state does for jaxsnn.
         net.reset()
-        t0, c0 = time.perf_counter(), _cpu_s()
-        counts = jax.block_until_ready(loop())
-        return time.perf_counter() - t0, _cpu_s() - c0, counts
 
-    first, _, counts = run()
-    runs, cpus = [], []
-    for _ in range(max(repeats, 1)):
-        wall, cpu, counts = run()
-        runs.append(wall)
-        cpus.append(cpu)
-    run_s = statistics.median(runs)
-    total = int(np.asarray(counts).sum())
+    def call():
+        return jax.block_until_ready(loop())
+
+    timing = time_warm(call, repeats, prepare=reset)
+    total = int(np.asarray(timing.pop("result")).sum())
     print(
         json.dumps(
             {
-                "compile_s": first - run_s,
-                "run_s": run_s,
-                "cpu_s": statistics.median(cpus),
-                "runs": runs,
+                **timing,
                 "rate_hz": total / n / (steps * DT_MS * 1e-3),
-                "peak_mem_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_mem_mb": peak_mb(),
                 "version": bp.__version__,
                 "method": "exponential Euler (exp_auto; conductances in the time constant,"
                 " LifRefLTC), event-driven CSR matvec (EventCSRLinear, FullProjAlignPostMg)",

@@ -46,22 +46,15 @@ rate_hz, peak_mem_mb, version (brainstate and brainevent), method.
 
 import json
 import os
-import resource
-import statistics
 import sys
-import time
 
 import numpy as np
+from peer_process import peak_mb, time_warm
 
 DT_MS = 0.1
 TAU_MS, V_REST_MV, V_TH_MV, V_RESET_MV, T_REF_MS, I_EXT_MV = 20.0, -60.0, -50.0, -60.0, 5.0, 20.0
 # (weight, tau_ms, e_rev_mv) of the E and I projections
 EXC, INH = (0.6, 5.0, 0.0), (6.7, 10.0, -80.0)
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _csr(pre, post, n_pre: int, n_post: int, weight: float):
@@ -154,33 +147,24 @@ def main() -> None:
         lambda: brainstate.transform.for_loop(lambda i: net.update(), np.arange(steps))
     )
 
-    def run():
+    def reset():
         # Each call starts from the same state (V0 from the file, zero conductances,
         # nobody refractory), so every timed call simulates the identical second; the
         # reset stays outside the timing, as the initial state does for jaxsnn.
         net.reset()
         jax.block_until_ready(net.v.value)
-        t0, c0 = time.perf_counter(), _cpu_s()
-        counts = jax.block_until_ready(loop())
-        return time.perf_counter() - t0, _cpu_s() - c0, counts
 
-    first, _, counts = run()
-    runs, cpus = [], []
-    for _ in range(max(repeats, 1)):
-        wall, cpu, counts = run()
-        runs.append(wall)
-        cpus.append(cpu)
-    run_s = statistics.median(runs)
-    total = int(np.asarray(counts).sum())
+    def call():
+        return jax.block_until_ready(loop())
+
+    timing = time_warm(call, repeats, prepare=reset)
+    total = int(np.asarray(timing.pop("result")).sum())
     print(
         json.dumps(
             {
-                "compile_s": first - run_s,
-                "run_s": run_s,
-                "cpu_s": statistics.median(cpus),
-                "runs": runs,
+                **timing,
                 "rate_hz": total / n / (steps * DT_MS * 1e-3),
-                "peak_mem_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_mem_mb": peak_mb(),
                 "version": f"brainstate {brainstate.__version__}, brainevent "
                 f"{brainevent.__version__}",
                 "method": "exponential Euler (brainstate.nn.exp_euler_step; conductances in"

@@ -32,7 +32,6 @@ fast sigmoid.
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import sys
 import time
@@ -42,20 +41,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 from norse.torch.functional.threshold import threshold
+from peer_process import peak_mb
 
 SLOPE = 25.0
-
-
-def _peak_mb() -> float:
-    """Peak resident memory of this process (VmHWM; ru_maxrss is inherited across exec)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 class Net(nn.Module):
@@ -136,7 +124,7 @@ def main() -> None:
                 "warm_s": times[1],
                 "repeats": len(timed),
                 "rate_hz": sum(rates[2 : 2 + repeats]) / len(timed),
-                "peak_mem_mb": _peak_mb(),
+                "peak_mem_mb": peak_mb(),
                 "accuracy": hits / test_y.shape[0],
                 "final_loss": float(loss),
                 "initial_logits": initial,

@@ -31,7 +31,6 @@ last T steps, which gives the same logits as snnTorch's mean over its T steps.
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import sys
 import time
@@ -42,18 +41,7 @@ import numpy as np
 import optax
 import spyx
 from flax import nnx
-
-
-def _peak_mb() -> float:
-    """Peak resident memory of this process (VmHWM; ru_maxrss is inherited across exec)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from peer_process import peak_mb
 
 
 class RLIFDetachedReset(spyx.nn.RLIF):
@@ -159,7 +147,7 @@ def main() -> None:
                 "warm_s": times[1],
                 "repeats": len(timed),
                 "rate_hz": sum(rates[2 : 2 + repeats]) / len(timed),
-                "peak_mem_mb": _peak_mb(),
+                "peak_mem_mb": peak_mb(),
                 "accuracy": hits / p["test_y"].shape[0],
                 "final_loss": float(loss),
                 "initial_logits": initial,

@@ -88,7 +88,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -102,6 +101,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
+from peer_process import peak_mb
 
 import jaxsnn
 from jaxsnn.datasets import randman_task
@@ -137,19 +137,6 @@ class Size:
 FULL = Size(n_hidden=512, n_steps=200, batch=64, train_steps=400, repeats=20)
 QUICK = Size(n_hidden=128, n_steps=100, batch=32, train_steps=150, repeats=5)
 LONG = Size(n_hidden=1000, n_steps=1000, batch=64, train_steps=5, repeats=3, samples_per_class=20)
-
-
-def _peak_mb() -> float:
-    """This process's peak resident memory (MiB). Linux's ru_maxrss survives fork and
-    exec, so a child would report its parent's peak; VmHWM is the process's own."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def make_problem(size: Size, seed: int = 0) -> dict[str, np.ndarray]:
@@ -384,7 +371,7 @@ def bench_jaxsnn(
         compile_s=times[0] - times[1],
         run_s=statistics.median(timed),
         repeats=len(timed),
-        peak_mem_mb=_peak_mb(),
+        peak_mem_mb=peak_mb(),
         rate_hz=float(np.mean(rates[2 : 2 + size.repeats])),
         test_accuracy=acc,
         accuracy=acc,

@@ -242,11 +242,14 @@ ffi::Error WeightGrad(const ffi::AnyBuffer& s, const ffi::AnyBuffer& ct,
   return ffi::Error::Success();
 }
 
-// The gradients of every projection's weights in one call. Arguments: the signals of the
-// `n_sources` sources, then per projection the drive's cotangent and, if `sparse[p]`,
-// its targets; result p is shaped like projection p's weights.
-ffi::Error EventWeightGrads(ffi::RemainingArgs args, ffi::RemainingRets rets,
-                            ffi::Span<const int64_t> source, ffi::Span<const int64_t> sparse) {
+// Walks the arguments of a call over every projection of a step: the signals of the
+// `n_sources` sources, then per projection one array (its weights, or its drive's
+// cotangent) and, if `sparse[p]`, its targets; projection p reads the signal `source[p]`
+// and writes result p through `f(signal, array, targets or nullptr, result)`.
+template <typename F>
+ffi::Error ForEachProjection(ffi::RemainingArgs& args, ffi::RemainingRets& rets,
+                             ffi::Span<const int64_t> source, ffi::Span<const int64_t> sparse,
+                             F&& f) {
   const size_t n_proj = source.size();
   if (sparse.size() != n_proj || rets.size() != n_proj) {
     return ffi::Error::InvalidArgument("jaxsnn event kernel: one source and flag per result");
@@ -263,57 +266,42 @@ ffi::Error EventWeightGrads(ffi::RemainingArgs args, ffi::RemainingRets rets,
       return ffi::Error::InvalidArgument("jaxsnn event kernel: source index out of range");
     }
     auto s = args.get<ffi::AnyBuffer>(source[p]);
-    auto ct = args.get<ffi::AnyBuffer>(next++);
-    auto dw = rets.get<ffi::AnyBuffer>(p);
+    auto x = args.get<ffi::AnyBuffer>(next++);
+    auto out = rets.get<ffi::AnyBuffer>(p);
     if (s.has_error()) return s.error();
-    if (ct.has_error()) return ct.error();
-    if (dw.has_error()) return dw.error();
+    if (x.has_error()) return x.error();
+    if (out.has_error()) return out.error();
+    ffi::Error e = ffi::Error::Success();
     if (sparse[p]) {
       auto tg = args.get<ffi::Buffer<ffi::S32>>(next++);
       if (tg.has_error()) return tg.error();
-      if (auto e = WeightGrad(*s, *ct, &*tg, *dw); e.failure()) return e;
+      e = f(*s, *x, &*tg, *out);
     } else {
-      if (auto e = WeightGrad(*s, *ct, nullptr, *dw); e.failure()) return e;
+      e = f(*s, *x, nullptr, *out);
     }
+    if (e.failure()) return e;
   }
   return ffi::Error::Success();
 }
 
-// Every projection of a step in one call. Arguments: the presynaptic signals of the
-// `n_sources` sources, then per projection its weights and, if `sparse[p]`, its targets;
-// projection p reads the signal `source[p]` and writes result p.
+// Every projection's drive of a step in one call (arguments: `ForEachProjection`, the
+// array being the weights).
 ffi::Error EventDrives(ffi::RemainingArgs args, ffi::RemainingRets rets,
                        ffi::Span<const int64_t> source, ffi::Span<const int64_t> sparse) {
-  const size_t n_proj = source.size();
-  if (sparse.size() != n_proj || rets.size() != n_proj) {
-    return ffi::Error::InvalidArgument("jaxsnn event kernel: one source and flag per result");
-  }
-  size_t n_stored = 0;
-  for (size_t p = 0; p < n_proj; ++p) n_stored += sparse[p] ? 2 : 1;
-  if (args.size() < n_stored) {
-    return ffi::Error::InvalidArgument("jaxsnn event kernel: too few arguments");
-  }
-  const size_t n_sources = args.size() - n_stored;
-  size_t next = n_sources;
-  for (size_t p = 0; p < n_proj; ++p) {
-    if (source[p] < 0 || static_cast<size_t>(source[p]) >= n_sources) {
-      return ffi::Error::InvalidArgument("jaxsnn event kernel: source index out of range");
-    }
-    auto s = args.get<ffi::AnyBuffer>(source[p]);
-    auto w = args.get<ffi::AnyBuffer>(next++);
-    auto out = rets.get<ffi::AnyBuffer>(p);
-    if (s.has_error()) return s.error();
-    if (w.has_error()) return w.error();
-    if (out.has_error()) return out.error();
-    if (sparse[p]) {
-      auto tg = args.get<ffi::Buffer<ffi::S32>>(next++);
-      if (tg.has_error()) return tg.error();
-      if (auto e = EventEll(*s, *w, *tg, *out); e.failure()) return e;
-    } else {
-      if (auto e = EventDense(*s, *w, *out); e.failure()) return e;
-    }
-  }
-  return ffi::Error::Success();
+  return ForEachProjection(
+      args, rets, source, sparse,
+      [](const ffi::AnyBuffer& s, const ffi::AnyBuffer& w, const ffi::Buffer<ffi::S32>* tg,
+         ffi::Result<ffi::AnyBuffer> out) {
+        return tg != nullptr ? EventEll(s, w, *tg, out) : EventDense(s, w, out);
+      });
+}
+
+// The gradients of every projection's weights in one call (arguments:
+// `ForEachProjection`, the array being the drive's cotangent; result p is shaped like
+// projection p's weights).
+ffi::Error EventWeightGrads(ffi::RemainingArgs args, ffi::RemainingRets rets,
+                            ffi::Span<const int64_t> source, ffi::Span<const int64_t> sparse) {
+  return ForEachProjection(args, rets, source, sparse, WeightGrad);
 }
 
 }  // namespace
