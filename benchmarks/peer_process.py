@@ -59,3 +59,17 @@ def time_warm(
         "runs": runs,
         "result": result,
     }
+
+
+def step_timing(times: list[float], rates: list[float], repeats: int) -> dict:
+    """A training run's timing fields (T1): `times` and `rates` per training step, the
+    first two steps being compilation and warm-up; medians over the next `repeats`."""
+    timed = times[2 : 2 + repeats]
+    return {
+        "run_s": statistics.median(timed),
+        "first_s": times[0],
+        "warm_s": times[1],
+        "repeats": len(timed),
+        "rate_hz": sum(rates[2 : 2 + repeats]) / len(timed),
+        "peak_mem_mb": peak_mb(),
+    }

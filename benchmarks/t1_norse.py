@@ -32,7 +32,6 @@ fast sigmoid.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 
@@ -41,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from norse.torch.functional.threshold import threshold
-from peer_process import peak_mb
+from peer_process import step_timing
 
 SLOPE = 25.0
 
@@ -115,16 +114,10 @@ def main() -> None:
         for j in range(0, test_y.shape[0], 100):
             z, _ = net(test_x[j : j + 100].float().transpose(0, 1))
             hits += int((z.argmax(1) == test_y[j : j + 100]).sum())
-    timed = times[2 : 2 + repeats]
     print(
         json.dumps(
             {
-                "run_s": statistics.median(timed),
-                "first_s": times[0],
-                "warm_s": times[1],
-                "repeats": len(timed),
-                "rate_hz": sum(rates[2 : 2 + repeats]) / len(timed),
-                "peak_mem_mb": peak_mb(),
+                **step_timing(times, rates, repeats),
                 "accuracy": hits / test_y.shape[0],
                 "final_loss": float(loss),
                 "initial_logits": initial,

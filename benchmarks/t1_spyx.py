@@ -31,7 +31,6 @@ last T steps, which gives the same logits as snnTorch's mean over its T steps.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 
@@ -41,7 +40,7 @@ import numpy as np
 import optax
 import spyx
 from flax import nnx
-from peer_process import peak_mb
+from peer_process import step_timing
 
 
 class RLIFDetachedReset(spyx.nn.RLIF):
@@ -138,16 +137,10 @@ def main() -> None:
     for j in range(0, p["test_y"].shape[0], 100):
         z = predict(params, jnp.asarray(p["test_x"][j : j + 100]))
         hits += int(np.sum(np.argmax(np.asarray(z), -1) == p["test_y"][j : j + 100]))
-    timed = times[2 : 2 + repeats]
     print(
         json.dumps(
             {
-                "run_s": statistics.median(timed),
-                "first_s": times[0],
-                "warm_s": times[1],
-                "repeats": len(timed),
-                "rate_hz": sum(rates[2 : 2 + repeats]) / len(timed),
-                "peak_mem_mb": peak_mb(),
+                **step_timing(times, rates, repeats),
                 "accuracy": hits / p["test_y"].shape[0],
                 "final_loss": float(loss),
                 "initial_logits": initial,
