@@ -172,16 +172,12 @@ def _is_zero(tangent) -> bool:
     return isinstance(tangent, jax.custom_derivatives.SymbolicZero)
 
 
-def _members(sources, g):
-    return [p for p, src in enumerate(sources) if src == g]
-
-
 def _per_source(fn, ws, tgs, ss, layouts, sources, *extra):
     """`fn(ws_g, tgs_g, s_g, layouts_g, *extra_g)` for each source g, results back in
     projection order."""
     out = [None] * len(ws)
     for g, s in enumerate(ss):
-        members = _members(sources, g)
+        members = [p for p, src in enumerate(sources) if src == g]
         group_ws, group_tgs = tuple(ws[p] for p in members), tuple(tgs[p] for p in members)
         lays = tuple(layouts[p] for p in members)
         drives = fn(group_ws, group_tgs, s, lays, *(e[g] for e in extra))

@@ -125,6 +125,23 @@ def usable(dtype) -> bool:
     return jnp.dtype(dtype) in DTYPES and jax.default_backend() == "cpu" and available()
 
 
+def _per_projection_call(target, out, arrays, targets, signals, sources):
+    """One call of a kernel walking a step's projections (`ForEachProjection` in
+    event.cc): the signals, then per projection its array and, if sparse, its targets."""
+    stored = []
+    for x, tg in zip(arrays, targets, strict=True):
+        stored += [x] if tg is None else [x, tg.astype(jnp.int32)]
+    # broadcast_all: a vmap over this call adds its axis in front of every argument, which
+    # keeps weights and targets a leading prefix of the signals' batch.
+    call = jax.ffi.ffi_call(target, tuple(out), vmap_method="broadcast_all")
+    return call(
+        *signals,
+        *stored,
+        source=np.asarray(sources, np.int64),
+        sparse=np.asarray([tg is not None for tg in targets], np.int64),
+    )
+
+
 def event_drives(
     weights: Sequence[Float[Array, "*wb n_pre k"]],
     targets: Sequence[Int[Array, "*tb n_pre k"] | None],
@@ -139,22 +156,11 @@ def event_drives(
     else ELL storage, target indices outside [0, n_post) are padding) and reads
     `signals[sources[p]]`. Leading (batch) axes of weights and targets, if any, must be
     leading axes of the signal's batch (vmap's layout). Everything shares one dtype."""
-    stored = []
-    for w, tg in zip(weights, targets, strict=True):
-        stored += [w] if tg is None else [w, tg.astype(jnp.int32)]
-    out = tuple(
+    out = [
         jax.ShapeDtypeStruct((*signals[src].shape[:-1], n), signals[src].dtype)
         for src, n in zip(sources, n_posts, strict=True)
-    )
-    # broadcast_all: a vmap over this call adds its axis in front of every argument, which
-    # keeps weights and targets a leading prefix of the signals' batch.
-    call = jax.ffi.ffi_call("jaxsnn_event_drives", out, vmap_method="broadcast_all")
-    return call(
-        *signals,
-        *stored,
-        source=np.asarray(sources, np.int64),
-        sparse=np.asarray([tg is not None for tg in targets], np.int64),
-    )
+    ]
+    return _per_projection_call("jaxsnn_event_drives", out, weights, targets, signals, sources)
 
 
 def event_weight_grads(
@@ -170,17 +176,10 @@ def event_weight_grads(
 
     `weight_shapes[p]` is the shape of projection p's weights, leading batch axes
     included (they must be leading axes of the signal's batch)."""
-    stored = []
-    for ct, tg in zip(cotangents, targets, strict=True):
-        stored += [ct] if tg is None else [ct, tg.astype(jnp.int32)]
-    out = tuple(
+    out = [
         jax.ShapeDtypeStruct(tuple(shape), signals[src].dtype)
         for src, shape in zip(sources, weight_shapes, strict=True)
-    )
-    call = jax.ffi.ffi_call("jaxsnn_event_weight_grads", out, vmap_method="broadcast_all")
-    return call(
-        *signals,
-        *stored,
-        source=np.asarray(sources, np.int64),
-        sparse=np.asarray([tg is not None for tg in targets], np.int64),
+    ]
+    return _per_projection_call(
+        "jaxsnn_event_weight_grads", out, cotangents, targets, signals, sources
     )
